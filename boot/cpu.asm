@@ -1,0 +1,148 @@
+; Instructions C# cannot express: port I/O, control registers, MSRs, TSC, hlt.
+; Each is a plain System V function (args in rdi, rsi; result in rax).
+bits 64
+section .text
+
+global cpu_outb, cpu_outw, cpu_outd, cpu_inb, cpu_inw, cpu_ind
+cpu_outb:
+    mov dx, di
+    mov al, sil
+    out dx, al
+    ret
+cpu_outw:
+    mov dx, di
+    mov ax, si
+    out dx, ax
+    ret
+cpu_outd:
+    mov dx, di
+    mov eax, esi
+    out dx, eax
+    ret
+cpu_inb:
+    mov dx, di
+    xor eax, eax
+    in al, dx
+    ret
+cpu_inw:
+    mov dx, di
+    xor eax, eax
+    in ax, dx
+    ret
+cpu_ind:
+    mov dx, di
+    in eax, dx
+    ret
+
+global cpu_rdtsc
+cpu_rdtsc:
+    lfence
+    rdtsc
+    shl rdx, 32
+    or rax, rdx
+    ret
+
+global cpu_halt, cpu_pause, cpu_disable_interrupts, cpu_enable_interrupts
+cpu_halt:
+    hlt
+    ret
+cpu_pause:
+    pause
+    ret
+cpu_disable_interrupts:
+    cli
+    ret
+cpu_enable_interrupts:
+    sti
+    ret
+
+global cpu_read_cr0, cpu_read_cr2, cpu_read_cr3, cpu_read_cr4, cpu_read_rflags
+cpu_read_cr0:
+    mov rax, cr0
+    ret
+cpu_read_cr2:
+    mov rax, cr2
+    ret
+cpu_read_cr3:
+    mov rax, cr3
+    ret
+cpu_read_cr4:
+    mov rax, cr4
+    ret
+cpu_read_rflags:
+    pushfq
+    pop rax
+    ret
+
+global cpu_rdmsr, cpu_wrmsr
+cpu_rdmsr:                  ; ulong cpu_rdmsr(uint msr)
+    mov ecx, edi
+    rdmsr
+    shl rdx, 32
+    or rax, rdx
+    ret
+cpu_wrmsr:                  ; void cpu_wrmsr(uint msr, ulong value)
+    mov ecx, edi
+    mov eax, esi
+    mov rdx, rsi
+    shr rdx, 32
+    wrmsr
+    ret
+
+global cpu_cpuid           ; void cpu_cpuid(uint leaf, uint subleaf, uint* out4)
+cpu_cpuid:
+    push rbx
+    mov eax, edi
+    mov ecx, esi
+    mov r8, rdx
+    cpuid
+    mov [r8], eax
+    mov [r8 + 4], ebx
+    mov [r8 + 8], ecx
+    mov [r8 + 12], edx
+    pop rbx
+    ret
+
+; void cpu_capture_registers(ulong* out) — rax..r15, rip (caller), rflags, cr0, cr2, cr3, cr4
+; in the order of Tessera.Core.RegisterSnapshot. rsp and rbp are the caller's.
+global cpu_capture_registers
+cpu_capture_registers:
+    mov [rdi + 0*8], rax
+    mov [rdi + 1*8], rbx
+    mov [rdi + 2*8], rcx
+    mov [rdi + 3*8], rdx
+    mov [rdi + 4*8], rsi
+    mov [rdi + 5*8], rdi
+    mov [rdi + 6*8], rbp
+    lea rax, [rsp + 8]
+    mov [rdi + 7*8], rax
+    mov [rdi + 8*8], r8
+    mov [rdi + 9*8], r9
+    mov [rdi + 10*8], r10
+    mov [rdi + 11*8], r11
+    mov [rdi + 12*8], r12
+    mov [rdi + 13*8], r13
+    mov [rdi + 14*8], r14
+    mov [rdi + 15*8], r15
+    mov rax, [rsp]
+    mov [rdi + 16*8], rax
+    pushfq
+    pop rax
+    mov [rdi + 17*8], rax
+    mov rax, cr0
+    mov [rdi + 18*8], rax
+    mov rax, cr2
+    mov [rdi + 19*8], rax
+    mov rax, cr3
+    mov [rdi + 20*8], rax
+    mov rax, cr4
+    mov [rdi + 21*8], rax
+    mov rax, [rdi + 0*8]
+    ret
+
+global cpu_read_rbp
+cpu_read_rbp:
+    mov rax, rbp
+    ret
+
+section .note.GNU-stack noalloc noexec nowrite progbits

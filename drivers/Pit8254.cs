@@ -1,0 +1,29 @@
+// Intel 8254 programmable interval timer, used once at boot as a known clock
+// (1.193182 MHz) to measure the TSC frequency. Channel 2 is used because its
+// gate is software-controlled (port 0x61 bit 0) and its output readable
+// (port 0x61 bit 5), so no interrupt is needed (8254 datasheet, mode 0).
+using Tessera.Core;
+
+namespace Tessera.Drivers
+{
+    public static class Pit8254
+    {
+        public const uint FrequencyHz = 1193182;
+        private const ushort Channel2 = 0x42, Command = 0x43, SpeakerControl = 0x61;
+
+        /// <summary>Starts a one-shot countdown of the given PIT ticks on channel 2.</summary>
+        public static void StartOneShot(ushort ticks)
+        {
+            byte control = Cpu.InByte(SpeakerControl);
+            control = (byte)((control & ~0x02) | 0x01);      // speaker off, gate on
+            Cpu.OutByte(SpeakerControl, (byte)(control & ~0x01)); // gate low: hold the counter
+            Cpu.OutByte(Command, 0xB0);                      // channel 2, lo/hi byte, mode 0, binary
+            Cpu.OutByte(Channel2, (byte)ticks);
+            Cpu.OutByte(Channel2, (byte)(ticks >> 8));
+            Cpu.OutByte(SpeakerControl, control);            // gate high: count starts
+        }
+
+        /// <summary>True once the countdown started by StartOneShot reached zero.</summary>
+        public static bool OneShotExpired => (Cpu.InByte(SpeakerControl) & 0x20) != 0;
+    }
+}

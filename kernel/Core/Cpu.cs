@@ -1,0 +1,54 @@
+// Thin C# names for the instructions in boot/cpu.asm. RuntimeImport makes ILC
+// emit a direct call to the symbol, with no marshalling or transition frame.
+using System.Runtime;
+using System.Runtime.CompilerServices;
+
+namespace Tessera.Core
+{
+    public static unsafe class Cpu
+    {
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_outb")] public static extern void OutByte(ushort port, byte value);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_outw")] public static extern void OutWord(ushort port, ushort value);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_outd")] public static extern void OutDword(ushort port, uint value);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_inb")] public static extern byte InByte(ushort port);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_inw")] public static extern ushort InWord(ushort port);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_ind")] public static extern uint InDword(ushort port);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_rdtsc")] public static extern ulong ReadTimestampCounter();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_halt")] public static extern void Halt();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_pause")] public static extern void Pause();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_disable_interrupts")] public static extern void DisableInterrupts();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_enable_interrupts")] public static extern void EnableInterrupts();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_read_cr0")] public static extern ulong ReadCr0();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_read_cr2")] public static extern ulong ReadCr2();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_read_cr3")] public static extern ulong ReadCr3();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_read_cr4")] public static extern ulong ReadCr4();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_read_rflags")] public static extern ulong ReadFlags();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_rdmsr")] public static extern ulong ReadMsr(uint msr);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_wrmsr")] public static extern void WriteMsr(uint msr, ulong value);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_cpuid")] public static extern void CpuId(uint leaf, uint subleaf, uint* out4);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_capture_registers")] public static extern void CaptureRegisters(ulong* out22);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_read_rbp")] public static extern ulong ReadFramePointer();
+
+        /// <summary>Stops this CPU for good: interrupts off, then hlt forever.</summary>
+        public static void HaltForever()
+        {
+            DisableInterrupts();
+            while (true) Halt();
+        }
+    }
+
+    // Where the linker put things (boot/linker.ld, read through boot/runtime.asm).
+    public static unsafe class KernelLayout
+    {
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_modules_start")] public static extern void** ModulesStart();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_modules_end")] public static extern void** ModulesEnd();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_kernel_start")] public static extern byte* KernelStart();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_kernel_end")] public static extern byte* KernelEnd();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_text_start")] public static extern byte* TextStart();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_text_end")] public static extern byte* TextEnd();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_stack_bottom")] public static extern byte* StackBottom();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_stack_top")] public static extern byte* StackTop();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_boot_heap_start")] public static extern byte* BootHeapStart();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_boot_heap_end")] public static extern byte* BootHeapEnd();
+    }
+}

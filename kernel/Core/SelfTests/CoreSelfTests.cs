@@ -1,0 +1,21 @@
+// Self-tests of what every image shares: the runtime (allocation, strings,
+// statics, virtual and interface calls, casts, spans) and the boot information.
+namespace Tessera.Core
+{
+    public static class CoreSelfTests
+    {
+        public static void RunAll()
+        {
+            SelfTest.Run(new AllocationSelfTest());
+            SelfTest.Run(new StringSelfTest());
+            SelfTest.Run(new StaticsSelfTest());
+            SelfTest.Run(new VirtualCallSelfTest());
+            SelfTest.Run(new InterfaceCallSelfTest());
+            SelfTest.Run(new CastSelfTest());
+            SelfTest.Run(new SpanSelfTest());
+            SelfTest.Run(new BootInfoSelfTest());
+            SelfTest.Run(new CommandLineSelfTest());
+            SelfTest.Run(new ClockSelfTest());
+        }
+    }
+}
