@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Spectre.Console;
+using Tessera.Tools;
+using Tessera.Tools.Bench;
+using Tessera.Tools.Build;
+using Tessera.Tools.Qemu;
+
+// The Tessera command line (build.sh and build.ps1 forward here): one verb per job.
+var root = new RootCommand("Tessera: build, boot, test and measure the splitkernel.");
+
+// ---- build ----
+var buildKinds = new Argument<string[]>("kinds") { Description = "processor, memory and/or storage (default: all)", Arity = ArgumentArity.ZeroOrMore };
+var verbose = new Option<bool>("--verbose", "-v") { Description = "Also list the steps that were up to date" };
+var build = new Command("build", "Build the kernel images: iso/tessera-<kind>.iso and iso/tessera-<kind>.elf") { buildKinds, verbose };
+build.SetAction(async (parse, _) => await Verbs.BuildAsync(Verbs.CheckKinds(parse.GetValue(buildKinds)), parse.GetValue(verbose)) ? 0 : 1);
+root.Subcommands.Add(build);
+
+// ---- boot ----
+var bootKind = new Argument<string>("kind") { Description = "processor, memory or storage" };
+var gdb = new Option<bool>("--gdb") { Description = "Wait for gdb on QEMU's stub and print the gdb command" };
+var gdbPort = new Option<int>("--gdb-port") { Description = "TCP port of the gdb stub (loopback)", DefaultValueFactory = _ => 1234 };
+var append = new Option<string>("--append") { Description = "Kernel command line, e.g. \"selftest\"", DefaultValueFactory = _ => "" };
+var iso = new Option<bool>("--iso") { Description = "Boot the ISO through GRUB instead of -kernel" };
+var memory = new Option<string>("--memory", "-m") { Description = "Guest memory", DefaultValueFactory = _ => "64M" };
+var cpu = new Option<string?>("--cpu") { Description = "QEMU CPU model (qemu64, max, ...)" };
+var timeout = new Option<int>("--timeout") { Description = "Seconds before the VM is ended (0: never)", DefaultValueFactory = _ => 0 };
+var boot = new Command("boot", "Boot one image in QEMU with its serial console on this terminal") { bootKind, gdb, gdbPort, append, iso, memory, cpu, timeout };
+boot.SetAction(async (parse, _) =>
+{
+    string kind = Verbs.CheckKinds([parse.GetValue(bootKind)!])[0];
+    if (!await Verbs.BuildAsync([kind], false)) return 1;
+    var options = new QemuOptions
+    {
+        Kind = kind, Iso = parse.GetValue(iso), Append = parse.GetValue(append) ?? "", Memory = parse.GetValue(memory)!,
+        Cpu = parse.GetValue(cpu), GdbPort = parse.GetValue(gdb) ? parse.GetValue(gdbPort) : null, WaitForGdb = parse.GetValue(gdb),
+    };
+    return await Verbs.BootInteractiveAsync(options, parse.GetValue(timeout));
+});
+root.Subcommands.Add(boot);
+
+// ---- test ----
+var full = new Option<bool>("--full") { Description = "Also run the long matrices (every CPU and memory size)" };
+var filter = new Option<string?>("--filter") { Description = "dotnet test filter expression" };
+var test = new Command("test", "Build everything and run the host, boot and gdb tests") { full, filter };
+test.SetAction(async (parse, _) => await Verbs.TestAsync(parse.GetValue(full), parse.GetValue(filter)));
+root.Subcommands.Add(test);
+
+// ---- bench ----
+var benchWhat = new Argument<string>("what") { Description = "boot" };
+var runs = new Option<int>("--runs") { Description = "Runs per configuration (min and median are reported)", DefaultValueFactory = _ => 5 };
+var bench = new Command("bench", "Measure Tessera against its baselines; writes out/bench/<what>.{json,md,png}") { benchWhat, runs };
+bench.SetAction(async (parse, _) =>
+{
+    if (!await Verbs.BuildAsync(Repo.Kinds, false)) return 1;
+    return parse.GetValue(benchWhat) switch
+    {
+        "boot" => await BootBenchmark.RunAsync(parse.GetValue(runs)),
+        var other => Verbs.Fail($"unknown benchmark '{other}' (known: boot)"),
+    };
+});
+root.Subcommands.Add(bench);
+
+// ---- run ----
+var runTimeout = new Option<int>("--timeout") { Description = "Seconds to wait for every component", DefaultValueFactory = _ => 60 };
+var run = new Command("run", "Build, boot every component and show them coming up") { runTimeout };
+run.SetAction(async (parse, _) => await Verbs.RunAsync(parse.GetValue(runTimeout)));
+root.Subcommands.Add(run);
+
+// ---- clean ----
+var clean = new Command("clean", "Remove obj/, out/ and the built images");
+clean.SetAction(_ => { Verbs.Clean(); return 0; });
+root.Subcommands.Add(clean);
+
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is BuildException or ToolMissingException or ArgumentException)
+{
+    AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+    return 1;
+}

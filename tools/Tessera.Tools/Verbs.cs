@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using CliWrap;
+using Spectre.Console;
+using Tessera.Tools.Build;
+using Tessera.Tools.Qemu;
+
+namespace Tessera.Tools;
+
+/// <summary>What each verb of Program.cs does.</summary>
+public static class Verbs
+{
+    public static string[] CheckKinds(string[]? kinds)
+    {
+        if (kinds is null || kinds.Length == 0) return Repo.Kinds;
+        foreach (var k in kinds)
+            if (!Repo.Kinds.Contains(k)) throw new ArgumentException($"unknown kind '{k}' (expected processor, memory or storage)");
+        return kinds;
+    }
+
+    public static int Fail(string message)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+        return 1;
+    }
+
+    public static async Task<bool> BuildAsync(IEnumerable<string> kinds, bool verbose)
+    {
+        if (!await HostTools.EnsureAsync()) return false;
+        var started = Stopwatch.StartNew();
+        var builder = new KernelBuilder { Verbose = verbose };
+        await builder.BuildAsync(kinds);
+        int ran = builder.Steps.Count(s => !s.Skipped);
+        AnsiConsole.MarkupLineInterpolated(
+            $"[green]build ok[/] in {started.Elapsed.TotalSeconds:0.0} s ({ran} steps ran, {builder.Steps.Count - ran} up to date)");
+        return true;
+    }
+
+    /// <summary>
+    /// Boots one image with QEMU's serial console on this terminal. A plain Process (not CliWrap)
+    /// so QEMU inherits the terminal and keystrokes reach the guest's serial port.
+    /// </summary>
+    public static async Task<int> BootInteractiveAsync(QemuOptions options, int timeoutSeconds)
+    {
+        var args = options.ToArguments();
+        if (options.GdbPort is int port)
+        {
+            string elf = Repo.Elf(options.Kind);
+            AnsiConsole.MarkupLineInterpolated($"[yellow]QEMU waits for gdb on 127.0.0.1:{port}. In another terminal:[/]");
+            AnsiConsole.WriteLine($"  gdb {elf} -ex 'target remote 127.0.0.1:{port}' -ex 'hbreak kmain' -ex 'continue'");
+        }
+        AnsiConsole.MarkupLineInterpolated($"[grey]qemu-system-x86_64 {string.Join(' ', args)}[/]");
+        var psi = new ProcessStartInfo(HostTools.Require("qemu-system-x86_64")) { UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        using var cts = timeoutSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds)) : new CancellationTokenSource();
+        try { await process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+            AnsiConsole.MarkupLineInterpolated($"\n[yellow]timed out after {timeoutSeconds} s; QEMU (pid {process.Id}) ended[/]");
+            return QemuExit.TimedOut;
+        }
+        AnsiConsole.MarkupLineInterpolated($"\n[grey]QEMU: {QemuExit.Describe(process.ExitCode)}[/]");
+        return process.ExitCode == QemuExit.Pass ? 0 : process.ExitCode;
+    }
+
+    public static async Task<int> TestAsync(bool full, string? filter)
+    {
+        if (!await BuildAsync(Repo.Kinds, false)) return 1;
+        string project = Repo.Path("tests", "Tessera.Tests", "Tessera.Tests.csproj");
+        var args = new List<string> { "test", project, "--nologo", "--logger", "console;verbosity=normal" };
+        string? expression = full ? filter : (filter is null ? "Category!=Full" : $"({filter})&Category!=Full");
+        if (expression != null) args.AddRange(["--filter", expression]);
+        var env = new Dictionary<string, string?> { ["TESSERA_ROOT"] = Repo.Root, ["TESSERA_FULL"] = full ? "1" : "0" };
+        var result = await Cli.Wrap("dotnet").WithArguments(args).WithEnvironmentVariables(env)
+            .WithStandardOutputPipe(PipeTarget.ToStream(Console.OpenStandardOutput()))
+            .WithStandardErrorPipe(PipeTarget.ToStream(Console.OpenStandardError()))
+            .WithValidation(CommandResultValidation.None).ExecuteAsync();
+        return result.ExitCode;
+    }
+
+    /// <summary>
+    /// The main job: every component boots in its own VM and reaches its idle loop.
+    /// (The RPC fabric issue turns this into a wired rig with a cluster table.)
+    /// </summary>
+    public static async Task<int> RunAsync(int timeoutSeconds)
+    {
+        if (!await BuildAsync(Repo.Kinds, false)) return 1;
+        string logDir = Repo.Path("out", "run");
+        var colors = new Dictionary<string, string> { ["processor"] = "cyan", ["memory"] = "green", ["storage"] = "magenta" };
+        var vms = Repo.Kinds.Select(kind => new QemuVm(new QemuOptions { Kind = kind }, Path.Combine(logDir, kind + ".log"))
+        {
+            OnLine = line => AnsiConsole.MarkupLineInterpolated($"[{colors[kind]}]{kind,-9}[/] | {line}"),
+        }).ToList();
+        try
+        {
+            foreach (var vm in vms) vm.Start();
+            var waits = vms.Select(vm => vm.WaitForLineAsync(l => l.Contains("info: idle", StringComparison.Ordinal), TimeSpan.FromSeconds(timeoutSeconds))).ToList();
+            var results = await Task.WhenAll(waits);
+            var table = new Table().AddColumns("component", "banner", "up after", "log");
+            bool allUp = true;
+            for (int i = 0; i < vms.Count; i++)
+            {
+                string banner = vms[i].Lines.FirstOrDefault(l => l.StartsWith("tessera ", StringComparison.Ordinal)) ?? "(none)";
+                allUp &= results[i] != null;
+                table.AddRow(vms[i].Options.Kind, Markup.Escape(banner),
+                    results[i] != null ? $"{vms[i].SinceStart.Elapsed.TotalSeconds:0.00} s" : "[red]never[/]",
+                    Path.GetRelativePath(Repo.Root, vms[i].LogPath));
+            }
+            AnsiConsole.Write(table);
+            if (!allUp) return Fail($"a component did not come up within {timeoutSeconds} s; see the logs above");
+            AnsiConsole.MarkupLine("[green]every component is up[/]");
+            return 0;
+        }
+        finally
+        {
+            foreach (var vm in vms) await vm.DisposeAsync();
+        }
+    }
+
+    public static void Clean()
+    {
+        foreach (var dir in new[] { Repo.ObjDir, Repo.OutDir })
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        foreach (var f in Directory.GetFiles(Repo.IsoDir).Where(f => !f.EndsWith(".gitkeep", StringComparison.Ordinal)))
+            File.Delete(f);
+    }
+}
