@@ -69,7 +69,13 @@ public static class Verbs
     {
         if (!await BuildAsync(Repo.Kinds, false)) return 1;
         string project = Repo.Path("tests", "Tessera.Tests", "Tessera.Tests.csproj");
-        var args = new List<string> { "test", project, "--nologo", "--logger", "console;verbosity=normal" };
+        string resultsDir = Repo.Path("out", "test-results");
+        if (Directory.Exists(resultsDir)) Directory.Delete(resultsDir, true);
+        var args = new List<string>
+        {
+            "test", project, "--nologo", "--logger", "console;verbosity=normal",
+            "--logger", "trx;LogFileName=tessera.trx", "--results-directory", resultsDir,
+        };
         string? expression = full ? filter : (filter is null ? "Category!=Full" : $"({filter})&Category!=Full");
         if (expression != null) args.AddRange(["--filter", expression]);
         var env = new Dictionary<string, string?> { ["TESSERA_ROOT"] = Repo.Root, ["TESSERA_FULL"] = full ? "1" : "0" };
@@ -77,6 +83,20 @@ public static class Verbs
             .WithStandardOutputPipe(PipeTarget.ToStream(Console.OpenStandardOutput()))
             .WithStandardErrorPipe(PipeTarget.ToStream(Console.OpenStandardError()))
             .WithValidation(CommandResultValidation.None).ExecuteAsync();
+
+        // One plain closing line, counted from the TRX report: "tests: N passed, M failed, K skipped".
+        string trx = Path.Combine(resultsDir, "tessera.trx");
+        if (File.Exists(trx))
+        {
+            var counters = System.Xml.Linq.XDocument.Load(trx).Descendants().FirstOrDefault(e => e.Name.LocalName == "Counters");
+            if (counters != null)
+            {
+                int Count(string name) => int.TryParse(counters.Attribute(name)?.Value, out int v) ? v : 0;
+                int failed = Count("failed") + Count("error") + Count("timeout") + Count("aborted");
+                Console.WriteLine($"tests: {Count("passed")} passed, {failed} failed, {Count("notExecuted")} skipped");
+                if (Count("passed") == 0 && result.ExitCode == 0) return Fail("no test ran");
+            }
+        }
         return result.ExitCode;
     }
 
