@@ -84,6 +84,14 @@ namespace System
             _length = array.Length;
         }
 
+        public ReadOnlySpan(T[] array, int start, int length)
+        {
+            if ((uint)start > (uint)array.Length || (uint)length > (uint)(array.Length - start))
+                Internal.Runtime.CompilerHelpers.ThrowHelpers.ThrowArgumentOutOfRangeException();
+            _reference = ref Unsafe.Add(ref Unsafe.As<byte, T>(ref Unsafe.As<RawArrayData>(array).Data), start);
+            _length = length;
+        }
+
         public unsafe ReadOnlySpan(void* pointer, int length)
         {
             if (length < 0) Internal.Runtime.CompilerHelpers.ThrowHelpers.ThrowArgumentOutOfRangeException();

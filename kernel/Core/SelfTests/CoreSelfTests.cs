@@ -16,6 +16,7 @@ namespace Tessera.Core
             SelfTest.Run(new BootInfoSelfTest());
             SelfTest.Run(new CommandLineSelfTest());
             SelfTest.Run(new ClockSelfTest());
+            SelfTest.Run(new RpcSelfTest());
         }
     }
 }

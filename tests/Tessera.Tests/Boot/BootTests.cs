@@ -17,7 +17,7 @@ public sealed class BootTests(ITestOutputHelper output)
     [
         "runtime.allocation", "runtime.strings", "runtime.statics", "runtime.virtual-calls",
         "runtime.interface-calls", "runtime.casts", "runtime.spans",
-        "boot.information", "boot.command-line", "time.tsc",
+        "boot.information", "boot.command-line", "time.tsc", "rpc.loopback",
     ];
 
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
