@@ -5,6 +5,9 @@ using Tessera.Tools.Bench;
 using Tessera.Tools.Build;
 using Tessera.Tools.Qemu;
 
+// Piped output (CI, logs): no wrapping at 80 columns.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 1000;
+
 // The Tessera command line (build.sh and build.ps1 forward here): one verb per job.
 var root = new RootCommand("Tessera: build, boot, test and measure the splitkernel.");
 
@@ -65,6 +68,31 @@ var runTimeout = new Option<int>("--timeout") { Description = "Seconds to wait f
 var run = new Command("run", "Build, boot every component and show them coming up") { runTimeout };
 run.SetAction(async (parse, _) => await Verbs.RunAsync(parse.GetValue(runTimeout)));
 root.Subcommands.Add(run);
+
+// ---- rig ----
+var processors = new Option<int>("--processors") { Description = "Processor components", DefaultValueFactory = _ => 1 };
+var memories = new Option<int>("--memories") { Description = "Memory components", DefaultValueFactory = _ => 1 };
+var storages = new Option<int>("--storages") { Description = "Storage components", DefaultValueFactory = _ => 1 };
+var config = new Option<string?>("--config") { Description = "Rig config file (key = value lines; see tools/Tessera.Tools/Rig/RigConfig.cs)" };
+var rigGdb = new Option<bool>("--gdb") { Description = "Give every VM its own gdb port; VMs wait for gdb" };
+var pcap = new Option<string?>("--pcap") { Description = "Record the rig's network traffic to this pcap file" };
+var rigTimeout = new Option<int>("--timeout") { Description = "End the rig after S seconds (0: run until Ctrl-C)", DefaultValueFactory = _ => 0 };
+var rigAppend = new Option<string>("--append") { Description = "Extra kernel command-line words for every node", DefaultValueFactory = _ => "" };
+var guestMemory = new Option<string>("--memory", "-m") { Description = "Guest memory per VM", DefaultValueFactory = _ => "64M" };
+var rig = new Command("rig", "Boot a whole rig: one VM per component on one loopback Ethernet segment")
+    { processors, memories, storages, config, rigGdb, pcap, rigTimeout, rigAppend, guestMemory };
+rig.SetAction(async (parse, token) =>
+{
+    var rigConfig = new Tessera.Tools.Rig.RigConfig
+    {
+        Processors = parse.GetValue(processors), Memories = parse.GetValue(memories), Storages = parse.GetValue(storages),
+        GuestMemory = parse.GetValue(guestMemory)!, Append = parse.GetValue(rigAppend) ?? "",
+    };
+    if (parse.GetValue(config) is string file) rigConfig = Tessera.Tools.Rig.RigConfig.Load(file, rigConfig);
+    if (!await Verbs.BuildAsync(Repo.Kinds, false)) return 1;
+    return await Verbs.RigAsync(rigConfig, parse.GetValue(rigGdb), parse.GetValue(pcap), parse.GetValue(rigTimeout), token);
+});
+root.Subcommands.Add(rig);
 
 // ---- clean ----
 var clean = new Command("clean", "Remove obj/, out/ and the built images");

@@ -139,6 +139,31 @@ public static class Verbs
         }
     }
 
+    /// <summary>
+    /// Runs a rig until Ctrl-C or the timeout, every VM's serial shown with its name in front.
+    /// Exits non-zero when any VM panicked or exited with a failure.
+    /// </summary>
+    public static async Task<int> RigAsync(Rig.RigConfig config, bool gdb, string? pcap, int timeoutSeconds, CancellationToken cancel)
+    {
+        string[] colors = ["cyan", "green", "magenta", "yellow", "blue", "red"];
+        await using var rig = new Rig.RigLauncher(config, Repo.Path("out", "rig"), gdb, pcap,
+            (node, line) => AnsiConsole.MarkupLineInterpolated($"[{colors[(node.Id - 1) % colors.Length]}]{node.Name,-11}[/]| {line}"));
+        AnsiConsole.MarkupLineInterpolated(
+            $"[grey]rig: {config.Processors}P-{config.Memories}M-{config.Storages}S on udp multicast {Rig.RigLauncher.MulticastGroup}:{rig.MulticastPort} (loopback); logs in {Path.GetRelativePath(Repo.Root, rig.LogDir)}/[/]");
+        rig.Start();
+        if (gdb) rig.PrintGdbCommands();
+        var exits = rig.Vms.Select(vm => vm.WaitForExitAsync(Timeout.InfiniteTimeSpan)).ToList();
+        var ended = Task.WhenAll(exits);
+        var limit = timeoutSeconds > 0 ? Task.Delay(TimeSpan.FromSeconds(timeoutSeconds), cancel) : Task.Delay(Timeout.Infinite, cancel);
+        try { await Task.WhenAny(ended, limit); } catch (OperationCanceledException) { }
+        bool allEnded = ended.IsCompleted;
+        await rig.DisposeAsync();
+        if (rig.AnyPanicked) return Fail("a VM panicked; see its log");
+        if (allEnded && exits.Any(e => e.Result != QemuExit.Pass)) return Fail("a VM exited with a failure");
+        AnsiConsole.MarkupLine(allEnded ? "[green]every VM exited cleanly[/]" : "[grey]rig ended[/]");
+        return 0;
+    }
+
     public static void Clean()
     {
         foreach (var dir in new[] { Repo.ObjDir, Repo.OutDir })

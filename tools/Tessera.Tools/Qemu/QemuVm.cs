@@ -19,6 +19,8 @@ public sealed record QemuOptions
     public bool WaitForGdb { get; init; }
     public string? ElfOverride { get; init; }
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+    /// <summary>NICs and netdevs; without any, the VM has no network (-nic none).</summary>
+    public IReadOnlyList<string> NetworkArguments { get; init; } = [];
 
     /// <summary>The QEMU command line. Exit codes come from isa-debug-exit (DESIGN §4).</summary>
     public List<string> ToArguments()
@@ -26,10 +28,12 @@ public sealed record QemuOptions
         var args = new List<string>
         {
             "-machine", "pc", "-m", Memory, "-smp", "1",
-            "-display", "none", "-vga", "none", "-nic", "none", "-monitor", "none",
+            "-display", "none", "-vga", "none", "-monitor", "none",
             "-serial", "stdio", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         };
+        if (NetworkArguments.Count == 0) args.AddRange(["-nic", "none"]);
+        else args.AddRange(NetworkArguments);
         if (Cpu != null) args.AddRange(["-cpu", Cpu]);
         if (Iso)
         {

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using Spectre.Console;
+using Tessera.Tools.Qemu;
+
+namespace Tessera.Tools.Rig;
+
+/// <summary>
+/// Boots a whole Tessera system: one QEMU VM per node, all on one Ethernet segment made of a
+/// QEMU socket netdev on a loopback multicast group (DESIGN §5: no root needed, nothing
+/// leaves 127.0.0.1). Each VM gets a virtio-net NIC with its node's MAC, its serial log in
+/// out/rig/&lt;name&gt;.log, and optionally its own gdb port. The rig ends every VM it started,
+/// by PID, on dispose.
+/// </summary>
+public sealed class RigLauncher : IAsyncDisposable
+{
+    public RigConfig Config { get; }
+    public IReadOnlyList<RigNode> Nodes { get; }
+    public IReadOnlyList<QemuVm> Vms => _vms;
+    public int MulticastPort { get; }
+    public string LogDir { get; }
+    public IReadOnlyDictionary<ushort, int> GdbPorts => _gdbPorts;
+
+    private readonly List<QemuVm> _vms = [];
+    private readonly Dictionary<ushort, int> _gdbPorts = [];
+
+    public const string MulticastGroup = "230.0.0.1";
+
+    public RigLauncher(RigConfig config, string logDir, bool gdb = false, string? pcap = null, Action<RigNode, string>? onLine = null)
+    {
+        config.Validate();
+        Config = config;
+        Nodes = config.Nodes();
+        LogDir = logDir;
+        MulticastPort = FreeUdpPort();
+        foreach (var node in Nodes)
+        {
+            var extra = new List<string>
+            {
+                "-netdev", $"socket,id=net0,mcast={MulticastGroup}:{MulticastPort},localaddr=127.0.0.1",
+                "-device", $"virtio-net-pci,netdev=net0,mac={node.Mac},disable-legacy=on",
+            };
+            // Every VM on the segment sees every frame, so one dump records the whole rig.
+            if (pcap != null && node == Nodes[0])
+                extra.AddRange(["-object", $"filter-dump,id=dump0,netdev=net0,file={Path.GetFullPath(pcap)}"]);
+            int? gdbPort = gdb ? FreeTcpPort() : null;
+            if (gdbPort is int p) _gdbPorts[node.Id] = p;
+            var options = new QemuOptions
+            {
+                Kind = node.Role, Append = config.CommandLineFor(node), Memory = config.GuestMemory,
+                GdbPort = gdbPort, WaitForGdb = gdb, NetworkArguments = extra,
+            };
+            _vms.Add(new QemuVm(options, Path.Combine(logDir, node.Name + ".log"))
+            {
+                OnLine = onLine is null ? null : line => onLine(node, line),
+            });
+        }
+    }
+
+    public void Start()
+    {
+        foreach (var vm in _vms) vm.Start();
+    }
+
+    public QemuVm VmOf(RigNode node) => _vms[Nodes.ToList().IndexOf(node)];
+
+    /// <summary>True when any VM printed a kernel panic.</summary>
+    public bool AnyPanicked => _vms.Any(vm => vm.Lines.Any(l => l.StartsWith("PANIC", StringComparison.Ordinal)));
+
+    public void PrintGdbCommands()
+    {
+        foreach (var node in Nodes)
+            if (_gdbPorts.TryGetValue(node.Id, out int port))
+                AnsiConsole.WriteLine($"{node.Name}: gdb {Repo.Elf(node.Role)} -ex 'target remote 127.0.0.1:{port}' -ex 'hbreak kmain' -ex 'continue'");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var vm in _vms) await vm.DisposeAsync();
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private static int FreeTcpPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
