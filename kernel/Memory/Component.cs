@@ -1,5 +1,7 @@
 // The memory component's hooks into the shared kernel entry (kernel/Core/KernelMain.cs).
 using Tessera.Core;
+using Tessera.Core.Cluster;
+using Tessera.Core.Net;
 
 namespace Tessera
 {
@@ -11,6 +13,10 @@ namespace Tessera
         public static void RunSelfTests() { }
 
         /// <summary>The component's work after boot; returning means idle.</summary>
-        public static void Run() { }
+        public static void Run()
+        {
+            if (!ClusterNode.Start(NodeRole.Memory)) return;
+            ClusterNode.Serve();
+        }
     }
 }

@@ -1,0 +1,106 @@
+// virtio-net (virtio 1.1 §5.1): Ethernet frames in and out through two split virtqueues,
+// receiveq1 (0) and transmitq1 (1). Every frame is preceded by a 12-byte virtio_net_hdr
+// (§5.1.6; 12 bytes because VIRTIO_F_VERSION_1 adds num_buffers), all zero here: no
+// checksum offload, no segmentation. Receive buffers are large enough for a whole RPC
+// frame (a 4 KiB page and its header), so no frame is ever split over buffers.
+// Polled: the RPC fast path asks for frames; interrupts are for waking an idle CPU.
+using Tessera.Core.Memory;
+
+namespace Tessera.Drivers
+{
+    public sealed unsafe class VirtioNet
+    {
+        public const ushort VirtioDeviceId = 1;
+        private const int FeatureMac = 5;
+        private const int NetHeaderSize = 12;
+        private const ushort QueueEntries = 32;
+        /// <summary>Largest frame we send or receive, header excluded.</summary>
+        public const int MaxFrame = 12 * 1024 - NetHeaderSize;
+        private const int BufferSize = NetHeaderSize + MaxFrame;
+
+        private readonly VirtioPciTransport _transport;
+        private readonly Virtqueue _receive, _transmit;
+        private readonly DmaRegion[] _receiveBuffers, _transmitBuffers;
+        public readonly byte[] Mac = new byte[6];
+
+        public ulong FramesSent, FramesReceived, SendRejected, ReceiveTruncated;
+
+        private VirtioNet(VirtioPciTransport transport, Virtqueue receive, Virtqueue transmit)
+        {
+            _transport = transport;
+            _receive = receive;
+            _transmit = transmit;
+            _receiveBuffers = new DmaRegion[receive.Size];
+            _transmitBuffers = new DmaRegion[transmit.Size];
+        }
+
+        /// <summary>Finds and starts the first virtio-net device; null when there is none or it fails.</summary>
+        public static VirtioNet? Start()
+        {
+            VirtioPciTransport? transport = VirtioPciTransport.Find(VirtioDeviceId);
+            if (transport is null) return null;
+            ulong features = transport.Negotiate(1UL << FeatureMac);
+            if (features == ulong.MaxValue) return null;
+            Virtqueue? receive = transport.SetUpQueue(0, QueueEntries);
+            Virtqueue? transmit = transport.SetUpQueue(1, QueueEntries);
+            if (receive is null || transmit is null) return null;
+
+            var nic = new VirtioNet(transport, receive, transmit);
+            if ((features & (1UL << FeatureMac)) != 0 && transport.DeviceConfig != null)
+                for (int i = 0; i < 6; i++) nic.Mac[i] = Volatile.Read(transport.DeviceConfig + i);
+            // Fill the receive queue before the device may deliver (§5.1.6.3).
+            for (int i = 0; i < receive.Size; i++)
+            {
+                DmaRegion buffer = DmaMemory.Allocate(BufferSize);
+                int id = receive.Offer(buffer.Physical, BufferSize, deviceWrites: true);
+                nic._receiveBuffers[id] = buffer;
+            }
+            transport.SetDriverOk();
+            receive.Notify();
+            return nic;
+        }
+
+        /// <summary>Sends one Ethernet frame (without FCS). False when it is too large or the queue is full.</summary>
+        public bool Send(System.ReadOnlySpan<byte> frame)
+        {
+            if (frame.Length > MaxFrame) { SendRejected++; return false; }
+            ReclaimTransmitted();
+            // Descriptor ids come back in any order; each id owns one buffer.
+            int id = _transmit.AllocateDescriptor();
+            if (id < 0) { SendRejected++; return false; }
+            if (_transmitBuffers[id].Virtual == null) _transmitBuffers[id] = DmaMemory.Allocate(BufferSize);
+            DmaRegion buffer = _transmitBuffers[id];
+            for (int i = 0; i < NetHeaderSize; i++) buffer.Virtual[i] = 0;
+            for (int i = 0; i < frame.Length; i++) buffer.Virtual[NetHeaderSize + i] = frame[i];
+            _transmit.Publish(id, buffer.Physical, (uint)(NetHeaderSize + frame.Length), deviceWrites: false);
+            _transmit.Notify();
+            FramesSent++;
+            return true;
+        }
+
+        private void ReclaimTransmitted()
+        {
+            while (_transmit.TryTakeUsed(out int id, out _)) _transmit.Release(id);
+        }
+
+        /// <summary>Copies one received frame into destination; returns its length, 0 when none is waiting.</summary>
+        public int Receive(System.Span<byte> destination)
+        {
+            if (!_receive.TryTakeUsed(out int id, out uint written)) return 0;
+            DmaRegion buffer = _receiveBuffers[id];
+            int length = (int)written - NetHeaderSize;
+            if (length < 0) length = 0;
+            if (length > destination.Length) { ReceiveTruncated++; length = 0; }
+            for (int i = 0; i < length; i++) destination[i] = buffer.Virtual[NetHeaderSize + i];
+            // Give the buffer straight back to the device.
+            _receive.Release(id);
+            int again = _receive.Offer(buffer.Physical, BufferSize, deviceWrites: true);
+            _receiveBuffers[again] = buffer;
+            _receive.Notify();
+            FramesReceived++;
+            return length;
+        }
+
+        public byte AcknowledgeInterrupt() => _transport.ReadInterruptStatus();
+    }
+}
