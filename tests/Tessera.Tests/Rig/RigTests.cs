@@ -1,0 +1,126 @@
+using Tessera.Core.Rpc;
+using Tessera.Tools;
+using Tessera.Tools.Qemu;
+using Tessera.Tools.Rig;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Tessera.Tests.Rig;
+
+/// <summary>
+/// Whole rigs: every component in its own VM on one loopback Ethernet segment, talking RPC
+/// over virtio-net (issue 4). Logs go to out/test-logs/rig-*/.
+/// </summary>
+[Collection("rigs")] // one rig at a time: each is several TCG VMs on a 2-core machine
+public sealed class RigTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Boot = TimeSpan.FromSeconds(120);
+
+    private RigLauncher Launch(string name, RigConfig config) =>
+        new(config, Repo.Path("out", "test-logs", "rig-" + name));
+
+    private async Task<string> WaitForProcessorLine(RigLauncher rig, Func<string, bool> match, TimeSpan timeout)
+    {
+        QemuVm processor = rig.Vms[0];
+        string? line = await processor.WaitForLineAsync(match, timeout);
+        foreach (var vm in rig.Vms)
+        {
+            output.WriteLine($"--- {vm.LogPath}");
+            foreach (var l in vm.Lines) output.WriteLine(l);
+        }
+        Assert.False(rig.AnyPanicked, "a VM panicked");
+        Assert.True(line != null, "the processor never printed the expected line");
+        return line!;
+    }
+
+    [Fact]
+    public async Task DefaultRigBootsAndEveryPeerAnswersHello()
+    {
+        await using var rig = Launch("hello", new RigConfig());
+        rig.Start();
+        await WaitForProcessorLine(rig, l => l.StartsWith("cluster: ") && l.Contains(" peers answered"), Boot);
+        var lines = rig.Vms[0].Lines;
+        Assert.Contains("cluster: 2 of 2 peers answered", lines);
+        Assert.Contains(lines, l => l.StartsWith("cluster:    2  memory     52:54:00:00:00:02  ") && l.EndsWith(" us"));
+        Assert.Contains(lines, l => l.StartsWith("cluster:    3  storage    52:54:00:00:00:03  ") && l.EndsWith(" us"));
+        foreach (var vm in rig.Vms.Skip(1)) Assert.Contains(vm.Lines, l => l.EndsWith("info: rpc: serving"));
+    }
+
+    [Fact]
+    public async Task TwoMemoryComponentsJoinTheRig()
+    {
+        await using var rig = Launch("1p2m1s", new RigConfig { Memories = 2 });
+        rig.Start();
+        await WaitForProcessorLine(rig, l => l.Contains(" peers answered"), Boot);
+        var lines = rig.Vms[0].Lines;
+        Assert.Contains("cluster: 3 of 3 peers answered", lines);
+        Assert.Contains(lines, l => l.StartsWith("cluster:    2  memory "));
+        Assert.Contains(lines, l => l.StartsWith("cluster:    3  memory "));
+        Assert.Contains(lines, l => l.StartsWith("cluster:    4  storage "));
+    }
+
+    [Fact]
+    public async Task TenThousandEchoCallsToEachPeerComeBackByteForByte()
+    {
+        await using var rig = Launch("echo", new RigConfig { Append = "rpc-test=10000" });
+        rig.Start();
+        await WaitForProcessorLine(rig, l => l == "rpc-test: done", TimeSpan.FromMinutes(10));
+        var lines = rig.Vms[0].Lines;
+        Assert.Contains(lines, l => l.StartsWith("rpc-test: node 2: 10000 ok, 0 mismatched, 0 failed,"));
+        Assert.Contains(lines, l => l.StartsWith("rpc-test: node 3: 10000 ok, 0 mismatched, 0 failed,"));
+    }
+
+    [Fact]
+    public async Task MalformedFramesAreCountedAndDroppedAndDuplicatesAreNotReExecuted()
+    {
+        await using var rig = Launch("bad-input", new RigConfig());
+        rig.Start();
+        await WaitForProcessorLine(rig, l => l.Contains(" peers answered"), Boot);
+
+        using var link = new MulticastLink(rig.MulticastPort);
+        const ushort host = 100;
+        var endpoint = new RpcEndpoint(host, link, new StopwatchClock(), (ulong)Environment.TickCount64 << 16)
+        {
+            InitialTimeoutNanoseconds = 50_000_000,
+        };
+        var reply = new byte[RpcMessage.MaxPayload];
+
+        foreach (var node in rig.Nodes)
+        {
+            byte[] before = Stats(endpoint, node.Id, reply);
+
+            // One frame of each malformed kind, then 20 copies of one real echo request.
+            ulong id = 7_000_000UL + node.Id;
+            foreach (var kind in Enum.GetValues<FrameInjector.Kind>())
+                Assert.True(link.Send(FrameInjector.Malformed(kind, host, node.Id, id++)));
+            byte[] real = FrameInjector.ValidRequest(host, node.Id, RpcOpcode.Echo, id, "once"u8);
+            for (int i = 0; i < 20; i++) Assert.True(link.Send(real));
+
+            // A correct RPC afterwards proves the component alive; its counters tell the rest.
+            Assert.Equal(RpcStatus.Ok, endpoint.Call(node.Id, RpcOpcode.Echo, "alive?"u8, reply, out int length));
+            Assert.Equal("alive?"u8.ToArray(), reply[..length]);
+            byte[] after = Stats(endpoint, node.Id, reply);
+
+            ulong Delta(StatsField f) => StatsHandler.Get(after, f) - StatsHandler.Get(before, f);
+            output.WriteLine($"node {node.Id}: " + string.Join(", ", Enum.GetValues<StatsField>().Where(f => f != StatsField.Count).Select(f => $"{f}+{Delta(f)}")));
+            Assert.Equal(1ul, Delta(StatsField.RejectedTooShort));
+            Assert.Equal(1ul, Delta(StatsField.RejectedBadChecksum));
+            Assert.Equal(1ul, Delta(StatsField.RejectedBadLength));
+            Assert.Equal(1ul, Delta(StatsField.RejectedBadVersion));
+            Assert.Equal(1ul, Delta(StatsField.UnknownOpcode));
+            // The duplicated request ran once (plus the "alive?" call); 19 copies came from the cache.
+            Assert.Equal(2ul, Delta(StatsField.EchoServed));
+            Assert.Equal(19ul, Delta(StatsField.DuplicatesAnswered));
+        }
+        Assert.False(rig.AnyPanicked);
+    }
+
+    private static byte[] Stats(RpcEndpoint endpoint, ushort node, byte[] reply)
+    {
+        Assert.Equal(RpcStatus.Ok, endpoint.Call(node, RpcOpcode.Stats, [], reply, out int length));
+        return reply[..length];
+    }
+}
+
+[CollectionDefinition("rigs", DisableParallelization = true)]
+public sealed class RigCollection;
