@@ -63,12 +63,6 @@ bench.SetAction(async (parse, _) =>
 });
 root.Subcommands.Add(bench);
 
-// ---- run ----
-var runTimeout = new Option<int>("--timeout") { Description = "Seconds to wait for every component", DefaultValueFactory = _ => 60 };
-var run = new Command("run", "Build, boot every component and show them coming up") { runTimeout };
-run.SetAction(async (parse, _) => await Verbs.RunAsync(parse.GetValue(runTimeout)));
-root.Subcommands.Add(run);
-
 // ---- rig ----
 var processors = new Option<int>("--processors") { Description = "Processor components", DefaultValueFactory = _ => 1 };
 var memories = new Option<int>("--memories") { Description = "Memory components", DefaultValueFactory = _ => 1 };
@@ -93,6 +87,23 @@ rig.SetAction(async (parse, token) =>
     return await Verbs.RigAsync(rigConfig, parse.GetValue(rigGdb), parse.GetValue(pcap), parse.GetValue(rigTimeout), token);
 });
 root.Subcommands.Add(rig);
+
+// ---- run ----
+var runTimeout = new Option<int>("--timeout") { Description = "Seconds to wait for every node to answer", DefaultValueFactory = _ => 120 };
+var run = new Command("run", "Build, boot the default rig (or the one the flags describe) and show its cluster table")
+    { processors, memories, storages, config, runTimeout, rigAppend, guestMemory };
+run.SetAction(async (parse, token) =>
+{
+    var rigConfig = new Tessera.Tools.Rig.RigConfig
+    {
+        Processors = parse.GetValue(processors), Memories = parse.GetValue(memories), Storages = parse.GetValue(storages),
+        GuestMemory = parse.GetValue(guestMemory)!, Append = parse.GetValue(rigAppend) ?? "",
+    };
+    if (parse.GetValue(config) is string file) rigConfig = Tessera.Tools.Rig.RigConfig.Load(file, rigConfig);
+    if (!await Verbs.BuildAsync(Repo.Kinds, false)) return 1;
+    return await Verbs.RunAsync(rigConfig, parse.GetValue(runTimeout));
+});
+root.Subcommands.Add(run);
 
 // ---- clean ----
 var clean = new Command("clean", "Remove obj/, out/ and the built images");

@@ -101,42 +101,38 @@ public static class Verbs
     }
 
     /// <summary>
-    /// The main job: every component boots in its own VM and reaches its idle loop.
-    /// (The RPC fabric issue turns this into a wired rig with a cluster table.)
+    /// The main job: boot a rig, let the processor greet every peer over RPC, show the cluster
+    /// table, and exit 0 once every node answered (non-zero with the reason otherwise).
     /// </summary>
-    public static async Task<int> RunAsync(int timeoutSeconds)
+    public static async Task<int> RunAsync(Rig.RigConfig config, int timeoutSeconds)
     {
-        if (!await BuildAsync(Repo.Kinds, false)) return 1;
-        string logDir = Repo.Path("out", "run");
-        var colors = new Dictionary<string, string> { ["processor"] = "cyan", ["memory"] = "green", ["storage"] = "magenta" };
-        var vms = Repo.Kinds.Select(kind => new QemuVm(new QemuOptions { Kind = kind }, Path.Combine(logDir, kind + ".log"))
+        if (config.Processors < 1) return Fail("the main job needs a processor (--processors 1)");
+        await using var rig = new Rig.RigLauncher(config, Repo.Path("out", "run"));
+        AnsiConsole.MarkupLineInterpolated(
+            $"booting {config.Processors}P-{config.Memories}M-{config.Storages}S ({rig.Nodes.Count} VMs); serial logs in {Path.GetRelativePath(Repo.Root, rig.LogDir)}/");
+        rig.Start();
+        var processor = rig.Vms[0];
+        string? verdict = await processor.WaitForLineAsync(
+            l => l.StartsWith("cluster: ", StringComparison.Ordinal) && l.Contains(" peers answered", StringComparison.Ordinal) || l.StartsWith("PANIC", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(timeoutSeconds));
+
+        var table = new Table().AddColumns("node", "role", "MAC", "banner", "round trip");
+        foreach (var node in rig.Nodes)
         {
-            OnLine = line => AnsiConsole.MarkupLineInterpolated($"[{colors[kind]}]{kind,-9}[/] | {line}"),
-        }).ToList();
-        try
-        {
-            foreach (var vm in vms) vm.Start();
-            var waits = vms.Select(vm => vm.WaitForLineAsync(l => l.Contains("info: idle", StringComparison.Ordinal), TimeSpan.FromSeconds(timeoutSeconds))).ToList();
-            var results = await Task.WhenAll(waits);
-            var table = new Table().AddColumns("component", "banner", "up after", "log");
-            bool allUp = true;
-            for (int i = 0; i < vms.Count; i++)
-            {
-                string banner = vms[i].Lines.FirstOrDefault(l => l.StartsWith("tessera ", StringComparison.Ordinal)) ?? "(none)";
-                allUp &= results[i] != null;
-                table.AddRow(vms[i].Options.Kind, Markup.Escape(banner),
-                    results[i] != null ? $"{vms[i].SinceStart.Elapsed.TotalSeconds:0.00} s" : "[red]never[/]",
-                    Path.GetRelativePath(Repo.Root, vms[i].LogPath));
-            }
-            AnsiConsole.Write(table);
-            if (!allUp) return Fail($"a component did not come up within {timeoutSeconds} s; see the logs above");
-            AnsiConsole.MarkupLine("[green]every component is up[/]");
-            return 0;
+            var vm = rig.VmOf(node);
+            string banner = vm.Lines.FirstOrDefault(l => l.StartsWith("tessera ", StringComparison.Ordinal)) ?? "(no banner)";
+            string row = processor.Lines.FirstOrDefault(l => l.StartsWith($"cluster: {node.Id,4}  ", StringComparison.Ordinal)) ?? "";
+            string rtt = node == rig.Nodes[0] ? "(this node)" : row.EndsWith(" us", StringComparison.Ordinal) ? row[(row.LastIndexOf("  ", StringComparison.Ordinal) + 2)..] : "[red]no answer[/]";
+            table.AddRow(node.Id.ToString(), node.Role, node.Mac, Markup.Escape(banner), rtt);
         }
-        finally
-        {
-            foreach (var vm in vms) await vm.DisposeAsync();
-        }
+        AnsiConsole.Write(table);
+        if (rig.AnyPanicked) return Fail("a node panicked; see its log in " + Path.GetRelativePath(Repo.Root, rig.LogDir));
+        if (verdict is null) return Fail($"the processor did not finish greeting its peers within {timeoutSeconds} s");
+        int expected = rig.Nodes.Count - 1;
+        if (!verdict.Contains($" {expected} of {expected} peers answered", StringComparison.Ordinal))
+            return Fail(verdict["cluster: ".Length..]);
+        AnsiConsole.MarkupLineInterpolated($"[green]every node answered[/] ({verdict["cluster: ".Length..]})");
+        return 0;
     }
 
     /// <summary>
