@@ -14,6 +14,8 @@ namespace Tessera.Core.Memory
     {
         public byte* FirstPage;
         public int PageCount;
+        /// <summary>Pages at the start holding this state and the bitmap: never handed out or freed.</summary>
+        public int HeaderPages;
         public int FreePages;
         /// <summary>FreePages calls that named pages not handed out (a caller's bug; ignored).</summary>
         public int BadFrees;
@@ -45,6 +47,7 @@ namespace Tessera.Core.Memory
             for (ulong i = 0; i < headerPages * PageBytes; i += 8) *(ulong*)(first + i) = 0;
             state->FirstPage = (byte*)first;
             state->PageCount = (int)pages;
+            state->HeaderPages = (int)headerPages;
             state->Bitmap = (ulong*)(state + 1);
             for (int p = 0; p < (int)headerPages; p++) SetBit(state, p);
             state->FreePages = (int)(pages - headerPages);
@@ -83,7 +86,11 @@ namespace Tessera.Core.Memory
         {
             RegionPageSourceState* s = _state;
             long offset = address - s->FirstPage;
-            if (count <= 0 || offset < 0 || offset % PageBytes != 0 || offset / PageBytes + count > s->PageCount) { s->BadFrees++; return; }
+            if (count <= 0 || offset < (long)s->HeaderPages * PageBytes || offset % PageBytes != 0 || offset / PageBytes + count > s->PageCount)
+            {
+                s->BadFrees++;
+                return;
+            }
             int first = (int)(offset / PageBytes);
             for (int p = first; p < first + count; p++)
                 if (!IsSet(s, p)) { s->BadFrees++; return; }

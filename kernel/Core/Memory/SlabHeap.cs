@@ -324,7 +324,8 @@ namespace Tessera.Core.Memory
 
         private byte* AllocateLarge(nuint size)
         {
-            ulong pages = ((ulong)size + PageBytes - 1) / PageBytes;
+            // Rounded up without adding first: size may be near nuint's maximum.
+            ulong pages = (ulong)size / PageBytes + ((ulong)size % PageBytes != 0 ? 1UL : 0UL);
             if (pages > MaxLargePages) return null;
             HeapSpan* span = NewSpan((int)pages);
             if (span == null) return null;
