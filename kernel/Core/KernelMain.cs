@@ -37,6 +37,7 @@ namespace Tessera.Core
             Memory.KernelHeap.PrintSummary();
 
             if (CommandLine.Has("panic-test")) Panic.Halt("panic-test requested on the command line");
+            Memory.HeapFaultTest.Run(CommandLine);
 
             if (CommandLine.Has("selftest"))
             {

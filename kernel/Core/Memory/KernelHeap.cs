@@ -107,7 +107,14 @@ namespace Tessera.Core.Memory
         /// <summary>Applies the command line: `heap_debug` turns poisoning on.</summary>
         public static void Configure(Boot.CommandLine commandLine)
         {
-            if (commandLine.Has("heap_debug")) s_heap.EnablePoisoning();
+            if (commandLine.Has("heap_debug")) EnablePoisoning();
+        }
+
+        /// <summary>Poisons freed blocks from now on, and every block already free.</summary>
+        public static void EnablePoisoning()
+        {
+            if (!s_heap.IsReady) Initialize();
+            s_heap.EnablePoisoning();
         }
 
         /// <summary>One line at boot: `heap: 212 KiB in use (peak 220 KiB) in 1830 blocks, ...`.</summary>

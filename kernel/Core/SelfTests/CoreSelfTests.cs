@@ -1,5 +1,5 @@
 // Self-tests of what every image shares: the runtime (allocation, strings,
-// statics, virtual and interface calls, casts, spans) and the boot information.
+// statics, virtual and interface calls, casts, spans), the boot information and the kernel heap.
 namespace Tessera.Core
 {
     public static class CoreSelfTests
@@ -16,6 +16,10 @@ namespace Tessera.Core
             SelfTest.Run(new BootInfoSelfTest());
             SelfTest.Run(new CommandLineSelfTest());
             SelfTest.Run(new ClockSelfTest());
+            SelfTest.Run(new HeapReuseSelfTest());
+            SelfTest.Run(new HeapLargeBlockSelfTest());
+            SelfTest.Run(new HeapObjectFreeSelfTest());
+            SelfTest.Run(new HeapPoisoningSelfTest());
         }
     }
 }
