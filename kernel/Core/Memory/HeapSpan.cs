@@ -11,7 +11,7 @@ namespace Tessera.Core.Memory
         private const int BitmapWords = HeapSizeClasses.MaxBlocksPerSlab / 64;
 
         public byte* Start;
-        /// <summary>Links in the class's list of spans with free blocks, or the descriptor free list.</summary>
+        /// <summary>Links in the class's list of slabs with free blocks (InAvailableList), or in the descriptor free list.</summary>
         public HeapSpan* Next, Prev;
         public int Pages;
         /// <summary>Size class index, or Large.</summary>
@@ -24,7 +24,7 @@ namespace Tessera.Core.Memory
         public int Carved;
         /// <summary>Blocks found written after they were freed: never handed out again.</summary>
         public int Quarantined;
-        public bool InFreeList;
+        public bool InAvailableList;
 
         /// <summary>Bit set: the block is live or quarantined (not available).</summary>
         public fixed ulong Taken[BitmapWords];

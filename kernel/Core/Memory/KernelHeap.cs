@@ -75,11 +75,19 @@ namespace Tessera.Core.Memory
         public static HeapStatistics Statistics
         {
             [MethodImpl(MethodImplOptions.NoInlining)]
-            get => s_heap.Statistics;
+            get
+            {
+                if (!s_heap.IsReady) Initialize();
+                return s_heap.Statistics;
+            }
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public static SizeClassStatistics ClassStatistics(int sizeClass) => s_heap.ClassStatistics(sizeClass);
+        public static SizeClassStatistics ClassStatistics(int sizeClass)
+        {
+            if (!s_heap.IsReady) Initialize();
+            return s_heap.ClassStatistics(sizeClass);
+        }
 
         public static bool Poisoning => s_heap.IsReady && s_heap.Poisoning;
 
@@ -107,6 +115,7 @@ namespace Tessera.Core.Memory
         /// <summary>Applies the command line: `heap_debug` turns poisoning on.</summary>
         public static void Configure(Boot.CommandLine commandLine)
         {
+            if (!s_heap.IsReady) Initialize();
             if (commandLine.Has("heap_debug")) EnablePoisoning();
         }
 

@@ -93,7 +93,8 @@ namespace Tessera.Core.Memory
             state->Map.Initialize((ulong*)root);
             state->Poisoning = poisoning;
             state->Stats.MetadataPages = 2;
-            // The class table follows the state in the same page (24 × 64 bytes fit easily).
+            // The class table follows the state in the same page (24 classes of 56 bytes: well
+            // within it; a static table is not possible, see HeapSizeClasses.cs).
             state->Classes = (SizeClassState*)(statePage + ((sizeof(SlabHeapState) + 63) & ~63));
             for (int c = 0; c < HeapSizeClasses.Count; c++)
             {
@@ -237,7 +238,7 @@ namespace Tessera.Core.Memory
             CountFree((ulong)span->BlockSize);
 
             // Freed-into slabs go to the head of the list: their memory is the next to be reused.
-            if (span->InFreeList) Unlink(k, span);
+            if (span->InAvailableList) Unlink(k, span);
             PushFront(k, span);
             if (span->IsEmpty)
             {
@@ -308,7 +309,7 @@ namespace Tessera.Core.Memory
             span->Next = k->Available;
             if (k->Available != null) k->Available->Prev = span;
             k->Available = span;
-            span->InFreeList = true;
+            span->InAvailableList = true;
         }
 
         private static void Unlink(SizeClassState* k, HeapSpan* span)
@@ -317,7 +318,7 @@ namespace Tessera.Core.Memory
             else k->Available = span->Next;
             if (span->Next != null) span->Next->Prev = span->Prev;
             span->Next = span->Prev = null;
-            span->InFreeList = false;
+            span->InAvailableList = false;
         }
 
         // ---- large blocks ----
@@ -407,7 +408,7 @@ namespace Tessera.Core.Memory
             HeapSpan* span = _state->FreeDescriptors;
             _state->FreeDescriptors = span->Next;
             span->Next = span->Prev = null;
-            span->InFreeList = false;
+            span->InAvailableList = false;
             return span;
         }
 
@@ -415,7 +416,7 @@ namespace Tessera.Core.Memory
         {
             span->Start = null;
             span->Prev = null;
-            span->InFreeList = false;
+            span->InAvailableList = false;
             span->Next = _state->FreeDescriptors;
             _state->FreeDescriptors = span;
         }
