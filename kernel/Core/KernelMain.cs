@@ -32,9 +32,12 @@ namespace Tessera.Core
             Clock.Calibrate();
             Boot = BootInfoParser.Parse(magic, infoAddress, new IdentityMappedMemory());
             CommandLine = new CommandLine(CommandLine.Join(Boot.CommandLine, ReadFwCfgCommandLine()));
+            Memory.KernelHeap.Configure(CommandLine);
             PrintBootSummary();
+            Memory.KernelHeap.PrintSummary();
 
             if (CommandLine.Has("panic-test")) Panic.Halt("panic-test requested on the command line");
+            Memory.HeapFaultTest.Run(CommandLine);
 
             if (CommandLine.Has("selftest"))
             {

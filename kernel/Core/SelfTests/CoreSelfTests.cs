@@ -1,5 +1,5 @@
 // Self-tests of what every image shares: the runtime (allocation, strings,
-// statics, virtual and interface calls, casts, spans) and the boot information.
+// statics, virtual and interface calls, casts, spans), the boot information and the kernel heap.
 namespace Tessera.Core
 {
     public static class CoreSelfTests
@@ -17,6 +17,10 @@ namespace Tessera.Core
             SelfTest.Run(new CommandLineSelfTest());
             SelfTest.Run(new ClockSelfTest());
             SelfTest.Run(new RpcSelfTest());
+            SelfTest.Run(new HeapReuseSelfTest());
+            SelfTest.Run(new HeapLargeBlockSelfTest());
+            SelfTest.Run(new HeapObjectFreeSelfTest());
+            SelfTest.Run(new HeapPoisoningSelfTest());
         }
     }
 }

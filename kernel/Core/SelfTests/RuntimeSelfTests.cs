@@ -40,7 +40,7 @@ namespace Tessera.Core
             // Kept in a static so the JIT cannot allocate it on the stack (.NET 10 escape analysis).
             s_kept = new Point(1, 1);
             void* address = Internal.Runtime.CompilerServices.ObjectAddress.Of(s_kept);
-            if (address < KernelLayout.BootHeapStart() || address >= KernelLayout.BootHeapEnd()) return "object not on the kernel heap";
+            if (!Memory.KernelHeap.Owns(address) || Memory.KernelHeap.BlockSizeOf(address) < 24) return "object not on the kernel heap";
             return null;
         }
     }

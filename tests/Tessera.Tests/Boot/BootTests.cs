@@ -18,6 +18,7 @@ public sealed class BootTests(ITestOutputHelper output)
         "runtime.allocation", "runtime.strings", "runtime.statics", "runtime.virtual-calls",
         "runtime.interface-calls", "runtime.casts", "runtime.spans",
         "boot.information", "boot.command-line", "time.tsc", "rpc.loopback",
+        "heap.reuse", "heap.large-blocks", "heap.free-objects", "heap.poisoning",
     ];
 
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
