@@ -11,7 +11,7 @@ public sealed class Multiboot1InfoBuilder
 {
     public const ulong InfoAddress = 0x10000;
     public const uint CommandLineAddress = 0x20000;
-    public const uint LoaderNameAddress = 0x21000;
+    public const uint LoaderNameAddress = 0x28000;   // room for a command line past MaxStringBytes
     public const uint ModuleArrayAddress = 0x30000;
     public const uint ModuleNamesAddress = 0x31000;
     public const uint MemoryMapAddress = 0x40000;
