@@ -50,13 +50,22 @@ namespace Tessera.Core.Boot
 
         private static void ParseMultiboot1Modules(BootInfo info, uint count, uint address, PhysicalMemory memory)
         {
-            byte[] entry = new byte[16];
-            for (uint i = 0; i < count; i++)
+            // Look at no more entries than we can keep: mods_count is the loader's word, and a
+            // huge count over readable memory full of bad entries would otherwise be walked to
+            // the end (each entry also reads a name of up to MaxStringBytes).
+            uint examined = count;
+            if (examined > BootInfo.MaxModules)
             {
-                if (info.ModuleCount == BootInfo.MaxModules) { info.Report(BootProblemKind.TooManyModules, address + i * 16); return; }
-                if (!memory.Read(address + i * 16, entry)) { info.Report(BootProblemKind.UnreadableInfo, address + i * 16); return; }
+                examined = BootInfo.MaxModules;
+                info.Report(BootProblemKind.TooManyModules, address + (ulong)BootInfo.MaxModules * 16);
+            }
+            byte[] entry = new byte[16];
+            for (uint i = 0; i < examined; i++)
+            {
+                ulong at = address + (ulong)i * 16;
+                if (!memory.Read(at, entry)) { info.Report(BootProblemKind.UnreadableInfo, at); return; }
                 ReadOnlySpan<byte> e = entry;
-                AddModule(info, U32(e, 0), U32(e, 4), ReadCString(info, U32(e, 8), memory), address + i * 16);
+                AddModule(info, U32(e, 0), U32(e, 4), ReadCString(info, U32(e, 8), memory), at);
             }
         }
 
@@ -156,10 +165,11 @@ namespace Tessera.Core.Boot
 
         private static void AddRegion(BootInfo info, ulong baseAddress, ulong length, uint type, ulong where)
         {
+            // Lengths that wrap past 2^64 are clipped to the top of the address space (an entry
+            // at the very last address clips to nothing and is dropped as empty).
+            if (baseAddress + length < baseAddress) length = ulong.MaxValue - baseAddress;
             if (length == 0) { info.Report(BootProblemKind.ZeroLengthRegion, where); return; }
             if (info.RegionCount == BootInfo.MaxRegions) { info.Report(BootProblemKind.TooManyRegions, where); return; }
-            // Lengths that wrap past 2^64 are clipped to the top of the address space.
-            if (baseAddress + length < baseAddress) length = ulong.MaxValue - baseAddress;
             // Types other than the five defined are reserved (multiboot2 §3.6.8).
             var t = type >= 1 && type <= 5 ? (MemoryRegionType)type : MemoryRegionType.Reserved;
             info.Regions[info.RegionCount++] = new MemoryRegion { Base = baseAddress, Length = length, Type = t };
@@ -174,6 +184,8 @@ namespace Tessera.Core.Boot
         /// <summary>
         /// Sorts the regions by base and removes overlaps: where a usable region overlaps a
         /// non-usable one, the overlap becomes non-usable; between equals, the earlier wins.
+        /// One sweep keeps r[0..i) sorted and disjoint and r[i..count) sorted; a region whose
+        /// base is moved up is put back in order and its slot looked at again.
         /// </summary>
         private static void NormalizeRegions(BootInfo info)
         {
@@ -196,20 +208,29 @@ namespace Tessera.Core.Boot
                 if (prev.IsUsable && !cur.IsUsable)
                 {
                     // Cut the usable one short; keep its tail beyond cur as a new region.
-                    if (prev.End > cur.End && count < BootInfo.MaxRegions)
+                    // Without room for the tail it is lost: less usable memory, never more.
+                    if (prev.End > cur.End)
                     {
                         var tail = new MemoryRegion { Base = cur.End, Length = prev.End - cur.End, Type = prev.Type };
-                        InsertSorted(r, ref count, tail, i + 1);
+                        if (count < BootInfo.MaxRegions) InsertSorted(r, ref count, tail, i + 1);
+                        else info.Report(BootProblemKind.TooManyRegions, tail.Base);
                     }
                     r[i - 1].Length = cur.Base - prev.Base;
                 }
                 else
                 {
-                    // Cur loses the overlapping part (it may vanish entirely).
+                    // Cur loses the overlapping part (it may vanish entirely). Its new base may
+                    // pass regions after it (ones prev covers too), so move it back into order
+                    // and look at slot i again: the region now there may overlap prev as well.
                     ulong newBase = prev.End;
-                    if (newBase >= cur.End) { RemoveAt(r, ref count, i); i--; continue; }
-                    r[i].Length = cur.End - newBase;
-                    r[i].Base = newBase;
+                    RemoveAt(r, ref count, i);
+                    if (newBase < cur.End)
+                    {
+                        cur.Length = cur.End - newBase;
+                        cur.Base = newBase;
+                        InsertSorted(r, ref count, cur, i);
+                    }
+                    i--;
                 }
             }
             // Trimming can leave zero-length regions behind (a usable region fully covered).

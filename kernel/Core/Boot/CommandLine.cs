@@ -33,9 +33,10 @@ namespace Tessera.Core.Boot
             int i = 0;
             for (; i < v.Length && v[i] >= '0' && v[i] <= '9'; i++)
             {
-                ulong next = n * 10 + (ulong)(v[i] - '0');
-                if (next < n) return false;
-                n = next;
+                // Checked before multiplying: n * 10 can wrap to a value that still looks larger.
+                ulong digit = (ulong)(v[i] - '0');
+                if (n > (ulong.MaxValue - digit) / 10) return false;
+                n = n * 10 + digit;
             }
             if (i == 0) return false;
             ulong scale = 1;
