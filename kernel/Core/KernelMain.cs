@@ -35,6 +35,7 @@ namespace Tessera.Core
             PrintBootSummary();
 
             if (CommandLine.Has("panic-test")) Panic.Halt("panic-test requested on the command line");
+            if (CommandLine.Has("exception-test")) ExceptionBootTest.Throw();
 
             if (CommandLine.Has("selftest"))
             {

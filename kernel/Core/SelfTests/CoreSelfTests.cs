@@ -11,6 +11,8 @@ namespace Tessera.Core
             SelfTest.Run(new StaticsSelfTest());
             SelfTest.Run(new VirtualCallSelfTest());
             SelfTest.Run(new InterfaceCallSelfTest());
+            SelfTest.Run(new InterfaceDispatchSelfTest());
+            SelfTest.Run(new GenericInterfaceDispatchSelfTest());
             SelfTest.Run(new CastSelfTest());
             SelfTest.Run(new SpanSelfTest());
             SelfTest.Run(new BootInfoSelfTest());

@@ -16,7 +16,8 @@ public sealed class BootTests(ITestOutputHelper output)
     public static readonly string[] CoreSelfTests =
     [
         "runtime.allocation", "runtime.strings", "runtime.statics", "runtime.virtual-calls",
-        "runtime.interface-calls", "runtime.casts", "runtime.spans",
+        "runtime.interface-calls", "runtime.interface-dispatch", "runtime.generic-interface-dispatch",
+        "runtime.casts", "runtime.spans",
         "boot.information", "boot.command-line", "time.tsc",
     ];
 
