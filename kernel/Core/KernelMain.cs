@@ -5,6 +5,7 @@ using System.Runtime;
 using Internal.Runtime.CompilerHelpers;
 using Tessera.Core.Boot;
 using Tessera.Drivers;
+using Tessera.Drivers.Pci;
 
 namespace Tessera.Core
 {
@@ -33,6 +34,7 @@ namespace Tessera.Core
             Boot = BootInfoParser.Parse(magic, infoAddress, new IdentityMappedMemory());
             CommandLine = new CommandLine(CommandLine.Join(Boot.CommandLine, ReadFwCfgCommandLine()));
             PrintBootSummary();
+            Pci.Initialize();
 
             if (CommandLine.Has("panic-test")) Panic.Halt("panic-test requested on the command line");
             if (CommandLine.Has("exception-test")) ExceptionBootTest.Throw();

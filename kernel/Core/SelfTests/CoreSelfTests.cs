@@ -18,6 +18,9 @@ namespace Tessera.Core
             SelfTest.Run(new BootInfoSelfTest());
             SelfTest.Run(new CommandLineSelfTest());
             SelfTest.Run(new ClockSelfTest());
+            SelfTest.Run(new PciEnumerationSelfTest());
+            SelfTest.Run(new PciBarSelfTest());
+            SelfTest.Run(new PciMsiXSelfTest());
         }
     }
 }
