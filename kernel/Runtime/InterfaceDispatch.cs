@@ -85,9 +85,10 @@ namespace System.Runtime
         /// (used for delegates to interface methods and other address-taking of a cell).
         /// </summary>
         [RuntimeExport("RhpResolveInterfaceMethod")]
-        private static nint RhpResolveInterfaceMethod(object obj, InterfaceDispatchCell* cell)
+        private static nint RhpResolveInterfaceMethod(object obj, InterfaceDispatchCell* cell) => obj is null ? 0 : ResolveForObject(obj, cell);
+
+        internal static nint ResolveForObject(object obj, InterfaceDispatchCell* cell)
         {
-            if (obj is null) return 0;
             ReadCell(cell, out MethodTable* interfaceType, out int slot, out _);
             nint target = DispatchResolver.FindInterfaceMethod(obj.m_pMethodTable, interfaceType, slot);
             if (target == 0) FailNoImplementation(obj.m_pMethodTable, interfaceType, slot);

@@ -19,6 +19,7 @@ public sealed class BootTests(ITestOutputHelper output)
         "runtime.interface-calls", "runtime.interface-dispatch", "runtime.generic-interface-dispatch",
         "runtime.casts", "runtime.spans",
         "boot.information", "boot.command-line", "time.tsc",
+        "pci.enumeration", "pci.bars", "pci.msi-x",
     ];
 
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
