@@ -59,7 +59,7 @@ namespace System.Runtime
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("tessera_compare_exchange64")]
         internal static extern ulong CompareExchange(ulong* location, ulong expected, ulong desired);
 
-        /// <summary>Number of slow-path resolutions so far (each is a cache miss).</summary>
+        /// <summary>Number of slow-path resolutions so far (each is a cache miss); a statistic, not updated atomically.</summary>
         internal static ulong SlowResolutions;
 
         /// <summary>
