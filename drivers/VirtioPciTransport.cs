@@ -5,6 +5,7 @@
 // and device-specific configuration (4).
 using Tessera.Core;
 using Tessera.Core.Memory;
+using Tessera.Drivers.Pci;
 
 namespace Tessera.Drivers
 {
@@ -21,72 +22,53 @@ namespace Tessera.Drivers
             MsixConfig = 16, NumQueues = 18, DeviceStatus = 20, QueueSelect = 22, QueueSize = 24, QueueMsixVector = 26,
             QueueEnable = 28, QueueNotifyOff = 30, QueueDesc = 32, QueueDriver = 40, QueueDevice = 48;
 
-        public readonly PciLocation Location;
+        public readonly PciDevice Device;
         private byte* _common;
         private byte* _notify;
         private uint _notifyMultiplier;
         private byte* _isr;
         public byte* DeviceConfig;
 
-        private VirtioPciTransport(PciLocation location) { Location = location; }
+        private const byte VendorSpecificCapability = 0x09;
+        private const int CapType = 3, CapBar = 4, CapOffset = 8, CapLength = 12, CapNotifyMultiplier = 16;
 
-        /// <summary>Finds the first modern virtio device of the given virtio device id (net = 1, block = 2).</summary>
-        public static VirtioPciTransport? Find(ushort virtioDeviceId)
+        private VirtioPciTransport(PciDevice device) { Device = device; }
+
+        /// <summary>Finds the index-th modern virtio device of a virtio device id (net = 1, block = 2).</summary>
+        public static VirtioPciTransport? Find(ushort virtioDeviceId, int index = 0)
         {
-            ushort pciDevice = (ushort)(0x1040 + virtioDeviceId);
-            for (int bus = 0; bus < 256; bus++)
-                for (int device = 0; device < 32; device++)
-                    for (int function = 0; function < 8; function++)
-                    {
-                        var at = new PciLocation((byte)bus, (byte)device, (byte)function);
-                        uint id = PciConfigPorts.Read32(at, 0);
-                        if ((ushort)id == 0xFFFF) { if (function == 0) break; continue; }
-                        if ((ushort)id == VendorId && (ushort)(id >> 16) == pciDevice)
-                        {
-                            var transport = new VirtioPciTransport(at);
-                            if (transport.MapCapabilities()) return transport;
-                        }
-                        // Single-function devices answer on function 0 only (header type bit 7).
-                        if (function == 0 && (PciConfigPorts.Read32(at, 0x0C) & 0x00800000) == 0) break;
-                    }
-            return null;
+            PciDevice? device = Tessera.Drivers.Pci.Pci.Find(VendorId, (ushort)(0x1040 + virtioDeviceId), index);
+            if (device is null) return null;
+            var transport = new VirtioPciTransport(device);
+            return transport.MapCapabilities() ? transport : null;
         }
 
         private bool MapCapabilities()
         {
-            // Memory decoding and bus mastering on (PCI command register, bits 1 and 2).
-            uint command = PciConfigPorts.Read32(Location, 0x04);
-            PciConfigPorts.Write32(Location, 0x04, (command & 0xFFFF) | 0x6);
-            if ((PciConfigPorts.Read32(Location, 0x04) & 0x00100000) == 0) return false; // no capability list
-            int cap = (int)(PciConfigPorts.Read32(Location, 0x34) & 0xFC);
-            for (int guard = 0; cap != 0 && guard < 48; guard++)
+            Device.EnableMemorySpace();
+            Device.EnableBusMastering();
+            IPciConfigSpace config = Device.Config;
+            for (int cap = Device.FindCapability(VendorSpecificCapability); cap != 0;
+                 cap = Device.FindCapability(VendorSpecificCapability, cap))
             {
-                uint header = PciConfigPorts.Read32(Location, cap);
-                if ((byte)header == 0x09)
-                {
-                    byte type = (byte)(header >> 24);
-                    uint barAndPadding = PciConfigPorts.Read32(Location, cap + 4);
-                    uint offset = PciConfigPorts.Read32(Location, cap + 8);
-                    uint length = PciConfigPorts.Read32(Location, cap + 12);
-                    byte* mapped = MapBar((int)(barAndPadding & 0xFF), offset, length);
-                    if (type == 1) _common = mapped;
-                    else if (type == 2) { _notify = mapped; _notifyMultiplier = PciConfigPorts.Read32(Location, cap + 16); }
-                    else if (type == 3) _isr = mapped;
-                    else if (type == 4) DeviceConfig = mapped;
-                }
-                cap = (int)((header >> 8) & 0xFC);
+                byte type = config.Read8(Device.Address, cap + CapType);
+                byte* mapped = MapBar(config.Read8(Device.Address, cap + CapBar),
+                    config.Read32(Device.Address, cap + CapOffset), config.Read32(Device.Address, cap + CapLength));
+                if (type == 1) _common = mapped;
+                else if (type == 2) { _notify = mapped; _notifyMultiplier = config.Read32(Device.Address, cap + CapNotifyMultiplier); }
+                else if (type == 3) _isr = mapped;
+                else if (type == 4) DeviceConfig = mapped;
             }
             return _common != null && _notify != null && _isr != null;
         }
 
-        private byte* MapBar(int bar, uint offset, uint length)
+        private byte* MapBar(int index, uint offset, uint length)
         {
-            if (bar > 5) return null;
-            uint low = PciConfigPorts.Read32(Location, 0x10 + 4 * bar);
-            if ((low & 1) != 0) return null; // an I/O BAR: modern virtio uses memory BARs
-            ulong address = low & 0xFFFFFFF0;
-            if (((low >> 1) & 3) == 2) address |= (ulong)PciConfigPorts.Read32(Location, 0x10 + 4 * (bar + 1)) << 32;
-            return DmaMemory.MapDevice(address + offset, length);
+            if (index > 5) return null;
+            PciBar bar = Device.Bar(index);
+            // Modern virtio registers live in memory BARs (virtio 1.1 §4.1.4.1).
+            if (!bar.IsMemory || bar.Address == 0 || (ulong)offset + length > bar.Size) return null;
+            return DmaMemory.MapDevice(bar.Address + offset, length);
         }
 
         /// <summary>
@@ -146,30 +128,5 @@ namespace Tessera.Drivers
 
         /// <summary>Reading the ISR status acknowledges a legacy interrupt (§4.1.4.5).</summary>
         public byte ReadInterruptStatus() => Volatile.Read(_isr);
-    }
-
-    public readonly struct PciLocation
-    {
-        public readonly byte Bus, Device, Function;
-        public PciLocation(byte bus, byte device, byte function) { Bus = bus; Device = device; Function = function; }
-    }
-
-    /// <summary>PCI configuration mechanism #1: address to 0xCF8, data at 0xCFC (PCI Local Bus 3.0 §3.2.2.3.2).</summary>
-    public static class PciConfigPorts
-    {
-        private static uint Address(PciLocation at, int offset) =>
-            0x80000000u | ((uint)at.Bus << 16) | ((uint)at.Device << 11) | ((uint)at.Function << 8) | ((uint)offset & 0xFC);
-
-        public static uint Read32(PciLocation at, int offset)
-        {
-            Cpu.OutDword(0xCF8, Address(at, offset));
-            return Cpu.InDword(0xCFC);
-        }
-
-        public static void Write32(PciLocation at, int offset, uint value)
-        {
-            Cpu.OutDword(0xCF8, Address(at, offset));
-            Cpu.OutDword(0xCFC, value);
-        }
     }
 }

@@ -5,6 +5,7 @@ using System.Runtime;
 using Internal.Runtime.CompilerHelpers;
 using Tessera.Core.Boot;
 using Tessera.Drivers;
+using Tessera.Drivers.Pci;
 
 namespace Tessera.Core
 {
@@ -35,8 +36,10 @@ namespace Tessera.Core
             Memory.KernelHeap.Configure(CommandLine);
             PrintBootSummary();
             Memory.KernelHeap.PrintSummary();
+            Pci.Initialize();
 
             if (CommandLine.Has("panic-test")) Panic.Halt("panic-test requested on the command line");
+            if (CommandLine.Has("exception-test")) ExceptionBootTest.Throw();
             Memory.HeapFaultTest.Run(CommandLine);
 
             if (CommandLine.Has("selftest"))

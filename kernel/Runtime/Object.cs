@@ -63,6 +63,15 @@ namespace System
             m_firstParameter = firstParameter;
         }
 
+        // A delegate to an interface method of an object (`IFoo f; Func<int> d = f.Bar;`):
+        // ILC passes the call site's dispatch cell, resolved once, here.
+        private unsafe void InitializeClosedInstanceToInterface(object firstParameter, nint dispatchCell)
+        {
+            if (firstParameter is null) Internal.Runtime.CompilerHelpers.ThrowHelpers.ThrowNullReferenceException();
+            m_functionPointer = System.Runtime.InterfaceDispatch.ResolveForObject(firstParameter, (System.Runtime.InterfaceDispatchCell*)dispatchCell);
+            m_firstParameter = firstParameter;
+        }
+
         private void InitializeOpenStaticThunk(object firstParameter, nint functionPointer, nint functionPointerThunk)
         {
             // A delegate to a static method: the thunk shifts the arguments, the target is kept beside it.

@@ -11,11 +11,16 @@ namespace Tessera.Core
             SelfTest.Run(new StaticsSelfTest());
             SelfTest.Run(new VirtualCallSelfTest());
             SelfTest.Run(new InterfaceCallSelfTest());
+            SelfTest.Run(new InterfaceDispatchSelfTest());
+            SelfTest.Run(new GenericInterfaceDispatchSelfTest());
             SelfTest.Run(new CastSelfTest());
             SelfTest.Run(new SpanSelfTest());
             SelfTest.Run(new BootInfoSelfTest());
             SelfTest.Run(new CommandLineSelfTest());
             SelfTest.Run(new ClockSelfTest());
+            SelfTest.Run(new PciEnumerationSelfTest());
+            SelfTest.Run(new PciBarSelfTest());
+            SelfTest.Run(new PciMsiXSelfTest());
             SelfTest.Run(new RpcSelfTest());
             SelfTest.Run(new HeapReuseSelfTest());
             SelfTest.Run(new HeapLargeBlockSelfTest());

@@ -163,7 +163,9 @@ namespace Tessera.Core
     {
         public override string Name => "runtime.interface-calls";
 
-        // Kept out of line so the call site sees only the interface.
+        // Kept out of line so the call site sees only the interface. ILC still devirtualises
+        // it (it sees both implementations and compares the type); calls that really go
+        // through dispatch cells are runtime.interface-dispatch (InterfaceDispatchSelfTests.cs).
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static int Drive(ICounter counter, int times)
         {

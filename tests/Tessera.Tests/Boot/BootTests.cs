@@ -16,8 +16,10 @@ public sealed class BootTests(ITestOutputHelper output)
     public static readonly string[] CoreSelfTests =
     [
         "runtime.allocation", "runtime.strings", "runtime.statics", "runtime.virtual-calls",
-        "runtime.interface-calls", "runtime.casts", "runtime.spans",
-        "boot.information", "boot.command-line", "time.tsc", "rpc.loopback",
+        "runtime.interface-calls", "runtime.interface-dispatch", "runtime.generic-interface-dispatch",
+        "runtime.casts", "runtime.spans",
+        "boot.information", "boot.command-line", "time.tsc",
+        "pci.enumeration", "pci.bars", "pci.msi-x", "rpc.loopback",
         "heap.reuse", "heap.large-blocks", "heap.free-objects", "heap.poisoning",
     ];
 
