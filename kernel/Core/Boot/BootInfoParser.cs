@@ -27,6 +27,9 @@ namespace Tessera.Core.Boot
 
         // ---- multiboot1 ----
 
+        // The whole multiboot1 information structure, up to the framebuffer fields (0.6.96 §3.3).
+        private const ulong Mb1InfoSize = 116;
+
         private const uint Mb1FlagMemory = 1 << 0, Mb1FlagCommandLine = 1 << 2, Mb1FlagModules = 1 << 3,
                            Mb1FlagMemoryMap = 1 << 6, Mb1FlagLoaderName = 1 << 9;
 
@@ -34,6 +37,7 @@ namespace Tessera.Core.Boot
         {
             byte[] fixedPart = new byte[72];
             if (!memory.Read(address, fixedPart)) { info.Report(BootProblemKind.UnreadableInfo, address); return; }
+            info.AddLoaderData(address, Mb1InfoSize);
             ReadOnlySpan<byte> f = fixedPart;
             uint flags = U32(f, 0);
             if ((flags & Mb1FlagMemory) != 0)
@@ -50,6 +54,7 @@ namespace Tessera.Core.Boot
 
         private static void ParseMultiboot1Modules(BootInfo info, uint count, uint address, PhysicalMemory memory)
         {
+            info.AddLoaderData(address, (ulong)count * 16);
             byte[] entry = new byte[16];
             for (uint i = 0; i < count; i++)
             {
@@ -65,6 +70,7 @@ namespace Tessera.Core.Boot
             if (length > MaxInfoBytes) { info.Report(BootProblemKind.TruncatedInfo, address); length = MaxInfoBytes; }
             byte[] map = new byte[length];
             if (!memory.Read(address, map)) { info.Report(BootProblemKind.UnreadableInfo, address); return; }
+            info.AddLoaderData(address, length);
             ReadOnlySpan<byte> m = map;
             // Each entry: u32 size (of the rest), u64 base, u64 length, u32 type.
             int offset = 0;
@@ -93,6 +99,7 @@ namespace Tessera.Core.Boot
             if (total > MaxInfoBytes) { info.Report(BootProblemKind.TruncatedInfo, address); total = MaxInfoBytes; }
             byte[] blob = new byte[total];
             if (!memory.Read(address, blob)) { info.Report(BootProblemKind.UnreadableInfo, address); return; }
+            info.AddLoaderData(address, total);
             ParseMultiboot2Tags(info, blob, address);
         }
 
@@ -236,6 +243,13 @@ namespace Tessera.Core.Boot
         private static byte[] ReadCString(BootInfo info, ulong address, PhysicalMemory memory)
         {
             if (address == 0) return new byte[0];
+            byte[] text = ReadCStringBytes(info, address, memory);
+            info.AddLoaderData(address, (ulong)text.Length + 1);
+            return text;
+        }
+
+        private static byte[] ReadCStringBytes(BootInfo info, ulong address, PhysicalMemory memory)
+        {
             // Read in small chunks so a string near the end of memory is still readable.
             byte[] buffer = new byte[MaxStringBytes];
             byte[] one = new byte[1];
