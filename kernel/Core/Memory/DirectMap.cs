@@ -37,6 +37,7 @@ namespace Tessera.Core.Memory
         public static byte* MapDevice(ulong physical, ulong length)
         {
             if (length == 0 || physical + length < physical) return null;
+            if (physical + length > 1UL << PagingFeatures.PhysicalAddressBits) return null;
             if (Contains(physical, length)) return ToVirtual(physical);
             AddressSpace kernel = AddressSpace.Kernel;
             const ulong large = 2UL << 20;

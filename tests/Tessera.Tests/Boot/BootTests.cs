@@ -18,6 +18,7 @@ public sealed class BootTests(ITestOutputHelper output)
         "runtime.allocation", "runtime.strings", "runtime.statics", "runtime.virtual-calls",
         "runtime.interface-calls", "runtime.casts", "runtime.spans",
         "boot.information", "boot.command-line", "time.tsc",
+        "memory.frames", "memory.kernel-layout", "memory.direct-map", "memory.address-space", "memory.kernel-stacks",
     ];
 
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
