@@ -59,8 +59,8 @@ mb2_header:
 mb2_header_end:
 
 section .boot.text progbits alloc exec nowrite align=16
-global _start
-extern kmain
+global _start, boot_magic, boot_info
+extern higher_half_entry
 
 _start:
     cli
@@ -184,33 +184,6 @@ gdt64_boot_pointer:         ; lgdt in 32-bit mode: 16-bit limit, 32-bit physical
     dd gdt64_physical
 no_lm_message: db "tessera: this CPU has no long mode", 13, 10, 0
 
-section .text
-higher_half_entry:
-    ; The GDT through its higher-half address: the boot identity map goes away.
-    lgdt [rel gdt64_pointer]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    xor ax, ax
-    mov fs, ax
-    mov gs, ax
-
-    mov rsp, kernel_stack_top
-    xor rbp, rbp            ; ends the return-address chain the panic walks
-
-    ; SSE state: default MXCSR (all exceptions masked) and a clean x87.
-    fninit
-    push qword 0x1F80
-    ldmxcsr [rsp]
-    add rsp, 8
-
-    call kmain
-.halt:
-    cli
-    hlt
-    jmp .halt
-
 section .data
 global gdt64
 align 16
@@ -220,6 +193,7 @@ gdt64:
     dq (1 << 44) | (1 << 47) | (1 << 41)        ; 0x10 data: S, P, writable
 gdt64_end:
 GDT64_SIZE equ gdt64_end - gdt64
+global gdt64_pointer
 gdt64_pointer:
     dw GDT64_SIZE - 1
     dq gdt64

@@ -12,6 +12,7 @@
 //  - Intermediate entries are Present|Writable (+User in the lower half); the
 //    leaf entry alone decides permissions (the CPU ANDs them along the walk,
 //    §4.6, so permissive upper levels do not widen anything).
+//  - Lower-half (user) entries are never global, so a CR3 switch drops them.
 //  - Every change to an entry is followed by PageTableMemory.Invalidate, also
 //    not-present -> present (§4.10.4.3 allows a stale "not present" to linger).
 //  - Unmap keeps emptied tables (a page is often mapped again soon, as in the
@@ -81,6 +82,12 @@ namespace Tessera.Core.Memory
         private static PageSize SizeAtLevel(int level) =>
             level == 1 ? PageSize.Small4K : level == 2 ? PageSize.Large2M : PageSize.Huge1G;
 
+        /// <summary>
+        /// The flags allowed at va: no Global in the lower half, where a global entry would
+        /// survive the CR3 switch to another process (SDM Vol. 3A §4.10.2.4).
+        /// </summary>
+        private ulong PermittedAt(ulong va) => IsUpperHalf(va) ? _permitted : _permitted & ~PageFlags.Global;
+
         // ---- map ----
 
         /// <summary>
@@ -98,7 +105,7 @@ namespace Tessera.Core.Memory
             if (walk != MapResult.Mapped) return walk;
             int index = IndexAt(va, leafLevel);
             if (PageFlags.IsPresent(_memory.ReadEntry(table, index))) return MapResult.AlreadyMapped;
-            ulong entry = pa | (flags & _permitted) | PageFlags.Present | (leafLevel > 1 ? PageFlags.LargePage : 0);
+            ulong entry = pa | (flags & PermittedAt(va)) | PageFlags.Present | (leafLevel > 1 ? PageFlags.LargePage : 0);
             _memory.WriteEntry(table, index, entry);
             _memory.Invalidate(_root, va);
             return MapResult.Mapped;
@@ -210,7 +217,7 @@ namespace Tessera.Core.Memory
             if (!FindLeaf(va, out ulong table, out int index, out _)) return false;
             oldEntry = _memory.ReadEntry(table, index);
             const ulong keep = PageFlags.AddressMask | PageFlags.Present | PageFlags.LargePage | PageFlags.Accessed | PageFlags.Dirty;
-            _memory.WriteEntry(table, index, (oldEntry & keep) | (flags & _permitted));
+            _memory.WriteEntry(table, index, (oldEntry & keep) | (flags & PermittedAt(va)));
             _memory.Invalidate(_root, va);
             return true;
         }

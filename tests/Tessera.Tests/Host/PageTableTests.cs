@@ -213,6 +213,18 @@ public sealed class PageTableTests
     }
 
     [Fact]
+    public void LowerHalfPagesAreNeverGlobal()
+    {
+        var (_, t) = NewTable();
+        t.Map(0x400000, 0x7000, UserRw | PageFlags.Global);
+        Assert.Equal(0UL, t.EntryOf(0x400000) & PageFlags.Global);
+        t.Protect(0x400000, PageFlags.Global | PageFlags.User, out _);
+        Assert.Equal(0UL, t.EntryOf(0x400000) & PageFlags.Global);
+        t.Map(0xFFFF_8000_0000_0000, 0x7000, PageFlags.Global);
+        Assert.Equal(PageFlags.Global, t.EntryOf(0xFFFF_8000_0000_0000) & PageFlags.Global);
+    }
+
+    [Fact]
     public void EveryChangeIsInvalidated()
     {
         var (m, t) = NewTable();
