@@ -140,6 +140,19 @@ cpu_capture_registers:
     mov rax, [rdi + 0*8]
     ret
 
+; CR3 and CR4 writes, and INVLPG (SDM Vol. 3A §4.10.4.1: invalidates the TLB
+; entries for one page and all paging-structure-cache entries).
+global cpu_write_cr3, cpu_write_cr4, cpu_invlpg
+cpu_write_cr3:
+    mov cr3, rdi
+    ret
+cpu_write_cr4:
+    mov cr4, rdi
+    ret
+cpu_invlpg:
+    invlpg [rdi]
+    ret
+
 global cpu_read_rbp
 cpu_read_rbp:
     mov rax, rbp

@@ -56,16 +56,9 @@ namespace Tessera.Drivers.Pci
             return new MsiXTable(table, capability.TableSize);
         }
 
-        // boot/entry.asm identity-maps the first 4 GiB, device memory included, so a bus
-        // address there is a pointer. Memory BARs above 4 GiB (64-bit BARs the firmware
-        // placed high) are not reachable until the kernel maps device memory itself.
-        private const ulong IdentityMappedLimit = 4UL << 30;
-
-        private static byte* MapDeviceMemory(ulong physical, ulong length)
-        {
-            if (physical == 0 || physical >= IdentityMappedLimit || length > IdentityMappedLimit - physical) return null;
-            return (byte*)physical;
-        }
+        // Device memory is reached through the direct map, uncached (kernel/Core/Memory/DirectMap.cs).
+        private static byte* MapDeviceMemory(ulong physical, ulong length) =>
+            physical == 0 ? null : Tessera.Core.Memory.DirectMap.MapDevice(physical, length);
 
         private static void Print(PciDevice d)
         {

@@ -28,6 +28,9 @@ namespace Tessera.Core
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_cpuid")] public static extern void CpuId(uint leaf, uint subleaf, uint* out4);
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_capture_registers")] public static extern void CaptureRegisters(ulong* out22);
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_read_rbp")] public static extern ulong ReadFramePointer();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_write_cr3")] public static extern void WriteCr3(ulong value);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_write_cr4")] public static extern void WriteCr4(ulong value);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_invlpg")] public static extern void InvalidatePage(ulong virtualAddress);
 
         /// <summary>Stops this CPU for good: interrupts off, then hlt forever.</summary>
         public static void HaltForever()
@@ -38,17 +41,38 @@ namespace Tessera.Core
     }
 
     // Where the linker put things (boot/linker.ld, read through boot/runtime.asm).
+    // The kernel runs in the higher half: every address here is virtual
+    // (VirtualBase + physical) except the two Physical* ones.
     public static unsafe class KernelLayout
     {
+        /// <summary>Where the kernel image is linked: virtual = VirtualBase + physical (boot/linker.ld).</summary>
+        public const ulong VirtualBase = 0xFFFFFFFF80000000;
+
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_modules_start")] public static extern void** ModulesStart();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_modules_end")] public static extern void** ModulesEnd();
+        /// <summary>First byte of the higher-half image (= TextStart); the 32-bit boot code below it is not counted.</summary>
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_kernel_start")] public static extern byte* KernelStart();
+        /// <summary>End of the image (end of .bss), page aligned.</summary>
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_kernel_end")] public static extern byte* KernelEnd();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_text_start")] public static extern byte* TextStart();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_text_end")] public static extern byte* TextEnd();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_rodata_start")] public static extern byte* RodataStart();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_rodata_end")] public static extern byte* RodataEnd();
+        /// <summary>Start of .data; .data and .bss run from here to KernelEnd.</summary>
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_data_start")] public static extern byte* DataStart();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_bss_end")] public static extern byte* BssEnd();
+        /// <summary>The unmapped page right under the boot kernel stack.</summary>
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_stack_guard")] public static extern byte* StackGuard();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_stack_bottom")] public static extern byte* StackBottom();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_stack_top")] public static extern byte* StackTop();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_boot_heap_start")] public static extern byte* BootHeapStart();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_boot_heap_end")] public static extern byte* BootHeapEnd();
+        /// <summary>Physical load address of the whole image, the 32-bit boot code and multiboot headers included (1 MiB).</summary>
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_kernel_physical_start")] public static extern ulong PhysicalStart();
+        /// <summary>Physical end of the image (end of .bss), page aligned.</summary>
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("layout_kernel_physical_end")] public static extern ulong PhysicalEnd();
+
+        /// <summary>Physical address of a byte of the (higher-half) kernel image.</summary>
+        public static ulong ToPhysical(void* imageAddress) => (ulong)imageAddress - VirtualBase;
     }
 }

@@ -4,6 +4,7 @@
 using System.Runtime;
 using Internal.Runtime.CompilerHelpers;
 using Tessera.Core.Boot;
+using Tessera.Core.Memory;
 using Tessera.Drivers;
 using Tessera.Drivers.Pci;
 
@@ -31,12 +32,18 @@ namespace Tessera.Core
             Console.WriteLine(BuildInfo.Id);
 
             Clock.Calibrate();
-            Boot = BootInfoParser.Parse(magic, infoAddress, new IdentityMappedMemory());
+            Boot = BootInfoParser.Parse(magic, infoAddress, new DirectMapMemory());
             CommandLine = new CommandLine(CommandLine.Join(Boot.CommandLine, ReadFwCfgCommandLine()));
+            // Physical memory, then the kernel's own page tables (the boot identity map goes away).
+            PhysicalFrames.Initialize(Boot);
+            KernelAddressSpace.Initialize(Boot);
             Memory.KernelHeap.Configure(CommandLine);
             PrintBootSummary();
+            PhysicalFrames.PrintAccounting();
+            KernelAddressSpace.PrintLayout();
             Memory.KernelHeap.PrintSummary();
             Pci.Initialize();
+            FaultTests.Run(CommandLine);
 
             if (CommandLine.Has("panic-test")) Panic.Halt("panic-test requested on the command line");
             if (CommandLine.Has("exception-test")) ExceptionBootTest.Throw();
@@ -109,10 +116,10 @@ namespace Tessera.Core
                 Console.Write("tsc: ");
                 Console.WriteDecimal(Clock.TscHz / 1000000);
                 Console.Write(Clock.Calibrated ? " MHz (calibrated against the PIT)" : " MHz (assumed; no PIT)");
-                Console.Write(", kernel ");
-                Console.WriteHex((ulong)KernelLayout.KernelStart(), 8);
+                Console.Write(", kernel at physical ");
+                Console.WriteHex(KernelLayout.PhysicalStart(), 8);
                 Console.Write("-");
-                Console.WriteHex((ulong)KernelLayout.KernelEnd(), 8);
+                Console.WriteHex(KernelLayout.PhysicalEnd(), 8);
                 Console.WriteLine();
             }
         }

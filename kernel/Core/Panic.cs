@@ -56,7 +56,7 @@ namespace Tessera.Core
         {
             ulong stackBottom = (ulong)KernelLayout.StackBottom();
             ulong stackTop = (ulong)KernelLayout.StackTop();
-            ulong textStart = (ulong)KernelLayout.KernelStart();
+            ulong textStart = (ulong)KernelLayout.TextStart();
             ulong textEnd = (ulong)KernelLayout.TextEnd();
             Console.WriteLine("call trace (return addresses):");
             for (int frame = 0; frame < 32; frame++)

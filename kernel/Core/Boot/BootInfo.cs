@@ -40,6 +40,13 @@ namespace Tessera.Core.Boot
         BadModuleRange,          // a module that ends before it starts
     }
 
+    /// <summary>Bytes the boot loader's information occupies (structures, tables, strings).</summary>
+    public struct LoaderDataRange
+    {
+        public ulong Start;
+        public ulong End;       // exclusive
+    }
+
     public struct BootProblem
     {
         public BootProblemKind Kind;
@@ -51,6 +58,7 @@ namespace Tessera.Core.Boot
         public const int MaxRegions = 128;
         public const int MaxModules = 16;
         public const int MaxProblems = 32;
+        public const int MaxLoaderData = 48;
 
         public BootProtocol Protocol;
         public byte[] CommandLine = new byte[0];
@@ -65,6 +73,16 @@ namespace Tessera.Core.Boot
         public int ModuleCount;
         public readonly BootProblem[] Problems = new BootProblem[MaxProblems];
         public int ProblemCount;
+        /// <summary>Where the loader's information lives, so the frame allocator leaves it alone.</summary>
+        public readonly LoaderDataRange[] LoaderData = new LoaderDataRange[MaxLoaderData];
+        public int LoaderDataCount;
+
+        public void AddLoaderData(ulong start, ulong length)
+        {
+            if (length == 0 || LoaderDataCount == MaxLoaderData) return;
+            ulong end = start + length < start ? ulong.MaxValue : start + length;
+            LoaderData[LoaderDataCount++] = new LoaderDataRange { Start = start, End = end };
+        }
 
         public void Report(BootProblemKind kind, ulong where)
         {

@@ -27,6 +27,9 @@ namespace Tessera.Core.Boot
 
         // ---- multiboot1 ----
 
+        // The whole multiboot1 information structure, up to the framebuffer fields (0.6.96 §3.3).
+        private const ulong Mb1InfoSize = 116;
+
         private const uint Mb1FlagMemory = 1 << 0, Mb1FlagCommandLine = 1 << 2, Mb1FlagModules = 1 << 3,
                            Mb1FlagMemoryMap = 1 << 6, Mb1FlagLoaderName = 1 << 9;
 
@@ -34,6 +37,7 @@ namespace Tessera.Core.Boot
         {
             byte[] fixedPart = new byte[72];
             if (!memory.Read(address, fixedPart)) { info.Report(BootProblemKind.UnreadableInfo, address); return; }
+            info.AddLoaderData(address, Mb1InfoSize);
             ReadOnlySpan<byte> f = fixedPart;
             uint flags = U32(f, 0);
             if ((flags & Mb1FlagMemory) != 0)
@@ -50,6 +54,8 @@ namespace Tessera.Core.Boot
 
         private static void ParseMultiboot1Modules(BootInfo info, uint count, uint address, PhysicalMemory memory)
         {
+            // The entries themselves are loader data the frame allocator must not hand out.
+            info.AddLoaderData(address, (ulong)(count < BootInfo.MaxModules ? count : BootInfo.MaxModules) * 16);
             // Look at no more entries than we can keep: mods_count is the loader's word, and a
             // huge count over readable memory full of bad entries would otherwise be walked to
             // the end (each entry also reads a name of up to MaxStringBytes).
@@ -74,6 +80,7 @@ namespace Tessera.Core.Boot
             if (length > MaxInfoBytes) { info.Report(BootProblemKind.TruncatedInfo, address); length = MaxInfoBytes; }
             byte[] map = new byte[length];
             if (!memory.Read(address, map)) { info.Report(BootProblemKind.UnreadableInfo, address); return; }
+            info.AddLoaderData(address, length);
             ReadOnlySpan<byte> m = map;
             // Each entry: u32 size (of the rest), u64 base, u64 length, u32 type.
             int offset = 0;
@@ -102,6 +109,7 @@ namespace Tessera.Core.Boot
             if (total > MaxInfoBytes) { info.Report(BootProblemKind.TruncatedInfo, address); total = MaxInfoBytes; }
             byte[] blob = new byte[total];
             if (!memory.Read(address, blob)) { info.Report(BootProblemKind.UnreadableInfo, address); return; }
+            info.AddLoaderData(address, total);
             ParseMultiboot2Tags(info, blob, address);
         }
 
@@ -257,6 +265,13 @@ namespace Tessera.Core.Boot
         private static byte[] ReadCString(BootInfo info, ulong address, PhysicalMemory memory)
         {
             if (address == 0) return new byte[0];
+            byte[] text = ReadCStringBytes(info, address, memory);
+            info.AddLoaderData(address, (ulong)text.Length + 1);
+            return text;
+        }
+
+        private static byte[] ReadCStringBytes(BootInfo info, ulong address, PhysicalMemory memory)
+        {
             // Read in small chunks so a string near the end of memory is still readable.
             byte[] buffer = new byte[MaxStringBytes];
             byte[] one = new byte[1];

@@ -1,7 +1,5 @@
-// Memory that devices read and write by physical address (virtqueues, packet buffers).
-// Today the kernel runs identity-mapped (boot/entry.asm), so an address in the kernel heap
-// is its own physical address; when the kernel moves to its own page tables this is the
-// one place that turns a kernel pointer into a physical address.
+// Memory that devices read and write by physical address (virtqueues, packet buffers):
+// whole frames from PhysicalFrames, reached by the kernel through the direct map.
 namespace Tessera.Core.Memory
 {
     public unsafe struct DmaRegion
@@ -19,14 +17,14 @@ namespace Tessera.Core.Memory
         public static DmaRegion Allocate(int bytes)
         {
             int rounded = (bytes + PageSize - 1) & ~(PageSize - 1);
-            byte* raw = (byte*)KernelHeap.AllocateZeroed((nuint)(rounded + PageSize));
-            byte* aligned = (byte*)(((ulong)raw + PageSize - 1) & ~(ulong)(PageSize - 1));
-            return new DmaRegion { Virtual = aligned, Physical = VirtualToPhysical(aligned), Bytes = rounded };
+            if (!PhysicalFrames.TryAllocateContiguous((ulong)(rounded / PageSize), 1, out ulong physical))
+                Panic.Halt("DMA memory: no contiguous frames left");
+            byte* virt = DirectMap.ToVirtual(physical);
+            for (int i = 0; i < rounded; i += 8) *(ulong*)(virt + i) = 0;
+            return new DmaRegion { Virtual = virt, Physical = physical, Bytes = rounded };
         }
 
-        public static ulong VirtualToPhysical(void* address) => (ulong)address;
-
-        /// <summary>A pointer to device memory (an MMIO BAR) at a physical address.</summary>
-        public static byte* MapDevice(ulong physical, ulong bytes) => (byte*)physical;
+        /// <summary>A pointer to device memory (an MMIO BAR) at a physical address, uncached.</summary>
+        public static byte* MapDevice(ulong physical, ulong bytes) => DirectMap.MapDevice(physical, bytes);
     }
 }

@@ -27,7 +27,7 @@ namespace Tessera.Core.Memory
 {
     public static unsafe class KernelHeap
     {
-        private static SlabHeap<RegionPageSource> s_heap;
+        private static SlabHeap<KernelPageSource> s_heap;
         private static RegionPageSource s_pages;
         private static ulong s_errorsHandled;
         private static bool s_recordErrors;
@@ -173,7 +173,7 @@ namespace Tessera.Core.Memory
         {
             s_pages = new RegionPageSource(KernelLayout.BootHeapStart(), KernelLayout.BootHeapEnd());
             if (!s_pages.IsReady) Panic.Halt("kernel heap: the boot heap region holds no pages");
-            s_heap = new SlabHeap<RegionPageSource>(s_pages, poisoning: false);
+            s_heap = new SlabHeap<KernelPageSource>(new KernelPageSource(s_pages), poisoning: false);
             if (!s_heap.IsReady) Panic.Halt("kernel heap exhausted while setting up");
         }
 

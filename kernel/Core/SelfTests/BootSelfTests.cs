@@ -13,7 +13,7 @@ namespace Tessera.Core
             if (b.Protocol == BootProtocol.Unknown) return "no multiboot magic";
             if (b.RegionCount == 0) return "empty memory map";
             // The kernel must sit inside a usable region of the real map.
-            ulong start = (ulong)KernelLayout.KernelStart(), end = (ulong)KernelLayout.KernelEnd();
+            ulong start = KernelLayout.PhysicalStart(), end = KernelLayout.PhysicalEnd();
             bool inside = false;
             for (int i = 0; i < b.RegionCount; i++)
                 if (b.Regions[i].IsUsable && b.Regions[i].Base <= start && end <= b.Regions[i].End) inside = true;

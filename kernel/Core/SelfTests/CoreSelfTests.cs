@@ -18,6 +18,11 @@ namespace Tessera.Core
             SelfTest.Run(new BootInfoSelfTest());
             SelfTest.Run(new CommandLineSelfTest());
             SelfTest.Run(new ClockSelfTest());
+            SelfTest.Run(new FrameAllocatorSelfTest());
+            SelfTest.Run(new KernelLayoutSelfTest());
+            SelfTest.Run(new DirectMapSelfTest());
+            SelfTest.Run(new AddressSpaceSelfTest());
+            SelfTest.Run(new KernelStacksSelfTest());
             SelfTest.Run(new PciEnumerationSelfTest());
             SelfTest.Run(new PciBarSelfTest());
             SelfTest.Run(new PciMsiXSelfTest());

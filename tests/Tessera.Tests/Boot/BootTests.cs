@@ -19,6 +19,7 @@ public sealed class BootTests(ITestOutputHelper output)
         "runtime.interface-calls", "runtime.interface-dispatch", "runtime.generic-interface-dispatch",
         "runtime.casts", "runtime.spans",
         "boot.information", "boot.command-line", "time.tsc",
+        "memory.frames", "memory.kernel-layout", "memory.direct-map", "memory.address-space", "memory.kernel-stacks",
         "pci.enumeration", "pci.bars", "pci.msi-x", "rpc.loopback",
         "heap.reuse", "heap.large-blocks", "heap.free-objects", "heap.poisoning",
     ];
