@@ -1,9 +1,13 @@
-// Time from the TSC, calibrated against the PIT at boot.
+// Time from the TSC, calibrated against the PIT at boot: the monotonic clock
+// and busy-waiting. Timer callbacks and sleep are in Time/Timers.cs.
+//
+// The TSC counts at a constant rate on every CPU QEMU emulates and on any CPU
+// with an invariant TSC (CPUID.80000007H:EDX[8], Intel SDM Vol. 3B §18.17.1).
 using Tessera.Drivers;
 
 namespace Tessera.Core
 {
-    public static class Clock
+    public static unsafe class Clock
     {
         // Until calibration, assume 1 GHz; calibration replaces it before the first log line.
         public static ulong TscHz = 1000000000;
@@ -41,11 +45,35 @@ namespace Tessera.Core
 
         public static ulong NanosecondsSinceReset() => TicksToNanoseconds(Cpu.ReadTimestampCounter());
 
-        /// <summary>Spins for the given number of microseconds.</summary>
-        public static void BusyDelayMicroseconds(ulong us)
+        private static long s_lastMonotonic;
+
+        /// <summary>
+        /// Nanoseconds since the CPU's reset, never smaller than any value returned before (on
+        /// any CPU): the clock for deadlines and intervals. Read it after Calibrate.
+        /// </summary>
+        public static ulong MonotonicNanoseconds()
         {
-            ulong end = Cpu.ReadTimestampCounter() + us * TscHz / 1000000UL;
-            while (Cpu.ReadTimestampCounter() < end) Cpu.Pause();
+            ulong now = NanosecondsSinceReset();
+            fixed (long* last = &s_lastMonotonic)
+            {
+                while (true)
+                {
+                    ulong seen = (ulong)Atomic.Load(last);
+                    if (seen >= now) return seen;
+                    if (Atomic.CompareExchange(last, (long)seen, (long)now) == (long)seen) return now;
+                }
+            }
         }
+
+        /// <summary>Spins for the given number of nanoseconds (interrupts keep their state).</summary>
+        public static void BusyDelayNanoseconds(ulong ns)
+        {
+            ulong ticks = ns / 1000000000UL * TscHz + ns % 1000000000UL * TscHz / 1000000000UL;
+            ulong start = Cpu.ReadTimestampCounter();
+            while (Cpu.ReadTimestampCounter() - start < ticks) Cpu.Pause();
+        }
+
+        /// <summary>Spins for the given number of microseconds.</summary>
+        public static void BusyDelayMicroseconds(ulong us) => BusyDelayNanoseconds(us * 1000);
     }
 }

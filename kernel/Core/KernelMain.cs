@@ -29,11 +29,16 @@ namespace Tessera.Core
             Console.Write(" build ");
             Console.WriteLine(BuildInfo.Id);
 
+            // GDT with TSS, IDT: from here on a fault is reported, not a triple fault.
+            Interrupts.Initialize();
             Clock.Calibrate();
             Boot = BootInfoParser.Parse(magic, infoAddress, new IdentityMappedMemory());
             CommandLine = new CommandLine(CommandLine.Join(Boot.CommandLine, ReadFwCfgCommandLine()));
             PrintBootSummary();
+            // Local APIC, I/O APIC, APIC timer (needs the calibrated TSC); interrupts on.
+            InterruptControllers.Initialize();
 
+            FaultTests.Run(CommandLine);
             if (CommandLine.Has("panic-test")) Panic.Halt("panic-test requested on the command line");
 
             if (CommandLine.Has("selftest"))
