@@ -23,28 +23,41 @@ namespace Tessera.Drivers
         public static ulong FrequencyHz { get; private set; }
         public static bool Calibrated => FrequencyHz != 0;
 
-        /// <summary>Measures the counting rate over 10 ms of TSC time, twice, keeping the larger count.</summary>
+        /// <summary>
+        /// Measures the counting rate over 10 ms of TSC time. Each APIC register access is
+        /// bracketed by TSC reads, and an attempt whose bracket is wide (the virtual CPU was
+        /// descheduled right there, which under TCG on a busy host happens) is discarded: the
+        /// counter would have run for time the TSC window did not include. Of the first three
+        /// good attempts, the median counts.
+        /// </summary>
         public static void Calibrate()
         {
             Interrupts.RegisterHandler(InterruptVectors.ApicTimer, new TickForwarder());
             LocalApic.Write(LocalApic.TimerDivide, DivideBy16);
             LocalApic.Write(LocalApic.LvtTimer, LocalApic.LvtMasked | InterruptVectors.ApicTimer);
-            ulong best = 0;
-            for (int attempt = 0; attempt < 2; attempt++)
+            ulong window = Clock.TscHz / 100;
+            ulong tolerance = window / 200;                      // 50 us of a 10 ms window: 0.5 %
+            ulong* good = stackalloc ulong[3];
+            int count = 0;
+            for (int attempt = 0; attempt < 20 && count < 3; attempt++)
             {
-                ulong window = Clock.TscHz / 100;
+                ulong t0 = Cpu.ReadTimestampCounter();
                 LocalApic.Write(LocalApic.TimerInitialCount, MaxCount);
-                ulong start = Cpu.ReadTimestampCounter();
-                while (Cpu.ReadTimestampCounter() - start < window) Cpu.Pause();
+                ulong t1 = Cpu.ReadTimestampCounter();
+                while (Cpu.ReadTimestampCounter() - t1 < window) Cpu.Pause();
+                ulong t2 = Cpu.ReadTimestampCounter();
                 uint remaining = LocalApic.Read(LocalApic.TimerCurrentCount);
-                ulong elapsedNs = Clock.TicksToNanoseconds(Cpu.ReadTimestampCounter() - start);
-                ulong counted = MaxCount - remaining;
-                if (elapsedNs == 0 || remaining == 0) continue;
-                ulong hz = counted * 1000000000UL / elapsedNs;
-                if (hz > best) best = hz;
+                ulong t3 = Cpu.ReadTimestampCounter();
+                if (t1 - t0 > tolerance || t3 - t2 > tolerance || remaining == 0) continue;
+                ulong elapsedNs = Clock.TicksToNanoseconds((t2 + t3) / 2 - (t0 + t1) / 2);
+                if (elapsedNs == 0) continue;
+                ulong hz = (MaxCount - remaining) * 1000000000UL / elapsedNs;
+                int at = count++;
+                while (at > 0 && good[at - 1] > hz) { good[at] = good[at - 1]; at--; }
+                good[at] = hz;
             }
             LocalApic.Write(LocalApic.TimerInitialCount, 0);
-            FrequencyHz = best;
+            FrequencyHz = count == 0 ? 0 : good[count / 2];
         }
 
         /// <summary>Interrupts every periodNs until Stop or the next Start, each delivered to onTick.</summary>

@@ -13,15 +13,20 @@ namespace Tessera.Core
         public static ulong TscHz = 1000000000;
         public static bool Calibrated;
 
-        /// <summary>Measures TSC ticks over 10 ms of PIT time, three times, keeping the smallest.</summary>
+        /// <summary>
+        /// Measures TSC ticks over 10 ms of PIT time, three times, keeping the smallest. The TSC is
+        /// read before the PIT starts and after it is seen expired, so a pause of the (virtual) CPU
+        /// anywhere in between can only make an attempt longer, never shorter: the smallest is
+        /// the one least disturbed.
+        /// </summary>
         public static void Calibrate()
         {
             const ushort pitTicks = (ushort)(Pit8254.FrequencyHz / 100); // 10 ms
             ulong best = ulong.MaxValue;
             for (int attempt = 0; attempt < 3; attempt++)
             {
-                Pit8254.StartOneShot(pitTicks);
                 ulong start = Cpu.ReadTimestampCounter();
+                Pit8254.StartOneShot(pitTicks);
                 ulong guard = 0;
                 while (!Pit8254.OneShotExpired && ++guard < 100000000) { }
                 ulong elapsed = Cpu.ReadTimestampCounter() - start;

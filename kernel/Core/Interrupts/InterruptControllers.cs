@@ -38,7 +38,8 @@ namespace Tessera.Core
                 else Console.Write(", no I/O APIC");
                 Console.WriteLine(", 8259 PICs masked");
             }
-            if (Log.Begin(LogLevel.Info))
+            if (!LocalApicTimer.Calibrated) Log.Warn("time: the APIC timer could not be calibrated; no timer callbacks, sleep busy-waits");
+            else if (Log.Begin(LogLevel.Info))
             {
                 Console.Write("time: APIC timer ");
                 Console.WriteDecimal(LocalApicTimer.FrequencyHz / 1000);

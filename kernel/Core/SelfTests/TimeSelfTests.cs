@@ -49,7 +49,8 @@ namespace Tessera.Core
             long afterStop = ticks.Read();
 
             long expected = (long)(elapsedUs / 1000);
-            if (counted < expected / 4) return "far fewer ticks than 1 kHz over the TSC interval";
+            // A late tick is dropped, not queued, so a loaded host only ever lowers the count.
+            if (counted < 5 || counted < expected / 5) return "far fewer ticks than 1 kHz over the TSC interval";
             if (counted > expected * 3 / 2 + 2) return "more ticks than 1 kHz over the TSC interval";
             if (afterStop != counted) return "ticks went on after Stop";
             return null;

@@ -18,6 +18,9 @@ public sealed class BootTests(ITestOutputHelper output)
         "runtime.allocation", "runtime.strings", "runtime.statics", "runtime.virtual-calls",
         "runtime.interface-calls", "runtime.casts", "runtime.spans",
         "boot.information", "boot.command-line", "time.tsc",
+        "interrupts.breakpoint-handler", "interrupts.divide-error-handler", "interrupts.page-fault-handler",
+        "interrupts.nmi-on-its-own-stack", "interrupts.self-ipi", "interrupts.ioapic-pit", "interrupts.spinlock",
+        "time.monotonic", "time.apic-timer-periodic", "time.apic-timer-one-shot", "time.timer-callbacks", "time.sleep",
     ];
 
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
