@@ -25,13 +25,13 @@ namespace Tessera.Core
         public string Mode => UserMode ? "user" : "supervisor";
         public string Access => InstructionFetch ? "instruction fetch" : Write ? "write" : "read";
 
-        /// <summary>Why the access faulted, most specific reason first.</summary>
+        /// <summary>What the access hit, most specific reason first; reads after "read of " / "write of ".</summary>
         public string Cause =>
-            ReservedBit ? "a reserved bit set in a paging-structure entry"
-            : ProtectionKey ? "a protection-key violation"
-            : ShadowStack ? "a shadow-stack access violation"
-            : Sgx ? "an SGX access-control violation"
-            : ProtectionViolation ? "a protection violation on a present page"
+            ReservedBit ? "a page whose paging-structure entry has a reserved bit set"
+            : ProtectionKey ? "a page its protection key forbids"
+            : ShadowStack ? "a page the shadow-stack rules forbid"
+            : Sgx ? "a page SGX access control forbids"
+            : ProtectionViolation ? "a present page that does not allow it"
             : "a not-present page";
     }
 

@@ -51,9 +51,6 @@ namespace Tessera.Core
         /// <summary>Where #BP from Breakpoint resumes (the instruction after int3).</summary>
         public static ulong BreakpointResumeAddress => ProbeAddress(BreakpointResume);
 
-        /// <summary>The address of the probe instruction that reads memory (for reports and tests).</summary>
-        public static ulong ReadInstructionAddress => ProbeAddress(Read64Access);
-
         /// <summary>The address of the probe's DIV instruction.</summary>
         public static ulong DivideInstructionAddress => ProbeAddress(DivideInstruction);
 

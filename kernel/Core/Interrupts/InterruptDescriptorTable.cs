@@ -41,10 +41,6 @@ namespace Tessera.Core
             Cpu.LoadIdt(pointer);
         }
 
-        /// <summary>The handler address gate vector points at (for self-tests).</summary>
-        public static ulong GateHandler(int vector) =>
-            (s_gates[vector * 2] & 0xFFFF) | (s_gates[vector * 2] >> 48 << 16) | (s_gates[vector * 2 + 1] << 32);
-
         /// <summary>The IST index of gate vector.</summary>
         public static int GateStack(int vector) => (int)(s_gates[vector * 2] >> 32 & 7);
     }

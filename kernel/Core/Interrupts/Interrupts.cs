@@ -31,7 +31,6 @@ namespace Tessera.Core
         private static int s_nextDynamicVector = InterruptVectors.DynamicFirst;
         private static SpinLock s_registry = null!;
 
-        public static bool Installed { get; private set; }
         /// <summary>Interrupts counted and dropped as spurious (APIC spurious vector, 8259 IRQ 7/15).</summary>
         public static ulong SpuriousCount;
         /// <summary>Device vectors that arrived with no handler registered.</summary>
@@ -50,7 +49,6 @@ namespace Tessera.Core
             s_registry = new SpinLock("interrupt handlers");
             GlobalDescriptorTable.Install();
             InterruptDescriptorTable.Install();
-            Installed = true;
         }
 
         /// <summary>

@@ -24,7 +24,7 @@ public sealed class ExceptionErrorCodeTests
         Assert.True(code.ProtectionViolation && code.Write && code.UserMode);
         Assert.Equal("user", code.Mode);
         Assert.Equal("write", code.Access);
-        Assert.Equal("a protection violation on a present page", code.Cause);
+        Assert.Equal("a present page that does not allow it", code.Cause);
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class ExceptionErrorCodeTests
         Assert.Equal("instruction fetch", fetch.Access);
         var reserved = new PageFaultErrorCode(0b01001);
         Assert.True(reserved.ReservedBit);
-        Assert.Equal("a reserved bit set in a paging-structure entry", reserved.Cause);
+        Assert.Equal("a page whose paging-structure entry has a reserved bit set", reserved.Cause);
     }
 
     [Property]
