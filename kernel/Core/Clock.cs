@@ -14,26 +14,39 @@ namespace Tessera.Core
         public static bool Calibrated;
 
         /// <summary>
-        /// Measures TSC ticks over 10 ms of PIT time, three times, keeping the smallest. The TSC is
-        /// read before the PIT starts and after it is seen expired, so a pause of the (virtual) CPU
-        /// anywhere in between can only make an attempt longer, never shorter: the smallest is
-        /// the one least disturbed.
+        /// Measures the TSC against the PIT over 10 ms windows. Each end of a window reads the
+        /// PIT's counter between two TSC reads; when either pair is far apart, the (virtual) CPU
+        /// stalled in the middle of the reading, which under TCG on a busy host happens often,
+        /// and the attempt is discarded. Of the first three good attempts, the median counts.
         /// </summary>
         public static void Calibrate()
         {
-            const ushort pitTicks = (ushort)(Pit8254.FrequencyHz / 100); // 10 ms
-            ulong best = ulong.MaxValue;
-            for (int attempt = 0; attempt < 3; attempt++)
+            const uint window = Pit8254.FrequencyHz / 100;       // 10 ms in PIT ticks
+            ulong* good = stackalloc ulong[3];
+            int count = 0;
+            for (int attempt = 0; attempt < 20 && count < 3; attempt++)
             {
-                ulong start = Cpu.ReadTimestampCounter();
-                Pit8254.StartOneShot(pitTicks);
-                ulong guard = 0;
-                while (!Pit8254.OneShotExpired && ++guard < 100000000) { }
-                ulong elapsed = Cpu.ReadTimestampCounter() - start;
-                if (guard < 100000000 && elapsed < best) best = elapsed;
+                Pit8254.StartOneShot(0xFFFF);                    // counts down for 55 ms: no wrap in a window
+                ulong t0 = Cpu.ReadTimestampCounter();
+                ushort c0 = Pit8254.ReadChannel2();
+                ulong t1 = Cpu.ReadTimestampCounter();
+                ushort c1 = c0;
+                for (ulong guard = 0; (ushort)(c0 - c1) < window && guard < 10000000; guard++) c1 = Pit8254.ReadChannel2();
+                ulong t2 = Cpu.ReadTimestampCounter();
+                c1 = Pit8254.ReadChannel2();
+                ulong t3 = Cpu.ReadTimestampCounter();
+                uint pitTicks = (ushort)(c0 - c1);
+                if (pitTicks < window) continue;                 // the PIT did not count: absent or stuck
+                ulong tscTicks = (t2 + t3) / 2 - (t0 + t1) / 2;
+                // Readings longer than 0.5 % of the window: the CPU was paused while reading.
+                if ((t1 - t0) * 200 > tscTicks || (t3 - t2) * 200 > tscTicks) continue;
+                ulong hz = tscTicks * Pit8254.FrequencyHz / pitTicks;
+                int at = count++;
+                while (at > 0 && good[at - 1] > hz) { good[at] = good[at - 1]; at--; }
+                good[at] = hz;
             }
-            if (best == ulong.MaxValue || best == 0) return; // no PIT: keep the guess
-            TscHz = best * 100;
+            if (count == 0) return;                              // no PIT: keep the guess
+            TscHz = good[count / 2];
             Calibrated = true;
         }
 
