@@ -158,4 +158,60 @@ cpu_read_rbp:
     mov rax, rbp
     ret
 
+; Descriptor tables (Intel SDM Vol. 3A §2.4 "Memory-Management Registers").
+; void cpu_load_gdt(void* pointer /*limit:16, base:64*/, ushort code, ushort data)
+; Loads GDTR, then reloads every segment register from the new table: CS through a
+; far return (there is no mov to CS), DS/ES/SS directly. FS and GS stay null; their
+; bases come from MSRs in 64-bit mode.
+global cpu_load_gdt, cpu_load_idt, cpu_load_task_register
+cpu_load_gdt:
+    lgdt [rdi]
+    mov ds, dx
+    mov es, dx
+    mov ss, dx
+    movzx rsi, si
+    push rsi
+    lea rax, [rel .reloaded]
+    push rax
+    retfq
+.reloaded:
+    ret
+cpu_load_idt:               ; void cpu_load_idt(void* pointer /*limit:16, base:64*/)
+    lidt [rdi]
+    ret
+cpu_load_task_register:     ; void cpu_load_task_register(ushort selector)
+    ltr di
+    ret
+
+; ulong cpu_save_flags_and_disable_interrupts(): RFLAGS as it was, then cli. The
+; pair with a conditional sti is how interrupt-safe locks nest (SDM Vol. 1 §3.4.3.3, IF).
+global cpu_save_flags_and_disable_interrupts, cpu_enable_interrupts_and_halt
+cpu_save_flags_and_disable_interrupts:
+    pushfq
+    pop rax
+    cli
+    ret
+; sti delays interrupt recognition by one instruction (SDM Vol. 2B, STI), so an
+; interrupt that arrives between the caller's last check and hlt still wakes hlt.
+cpu_enable_interrupts_and_halt:
+    sti
+    hlt
+    ret
+
+; Memory-mapped device registers: one access of exactly the stated width, which C#
+; pointer code does not promise (the JIT may merge, widen or hoist plain loads).
+global mmio_read32, mmio_write32, mmio_read64, mmio_write64
+mmio_read32:                ; uint mmio_read32(void* address)
+    mov eax, [rdi]
+    ret
+mmio_write32:               ; void mmio_write32(void* address, uint value)
+    mov [rdi], esi
+    ret
+mmio_read64:
+    mov rax, [rdi]
+    ret
+mmio_write64:
+    mov [rdi], rsi
+    ret
+
 section .note.GNU-stack noalloc noexec nowrite progbits

@@ -31,6 +31,23 @@ namespace Tessera.Core
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_write_cr3")] public static extern void WriteCr3(ulong value);
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_write_cr4")] public static extern void WriteCr4(ulong value);
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_invlpg")] public static extern void InvalidatePage(ulong virtualAddress);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_load_gdt")] public static extern void LoadGdt(void* pointer, ushort codeSelector, ushort dataSelector);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_load_idt")] public static extern void LoadIdt(void* pointer);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_load_task_register")] public static extern void LoadTaskRegister(ushort selector);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_save_flags_and_disable_interrupts")] public static extern ulong SaveFlagsAndDisableInterrupts();
+        /// <summary>sti; hlt as one step: an interrupt pending at the sti still ends the hlt.</summary>
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_enable_interrupts_and_halt")] public static extern void EnableInterruptsAndHalt();
+
+        /// <summary>RFLAGS.IF (bit 9): maskable interrupts are enabled.</summary>
+        public const ulong InterruptFlag = 1UL << 9;
+
+        public static bool InterruptsEnabled => (ReadFlags() & InterruptFlag) != 0;
+
+        /// <summary>Re-enables interrupts if the saved RFLAGS had them enabled (pairs with SaveFlagsAndDisableInterrupts).</summary>
+        public static void RestoreInterrupts(ulong savedFlags)
+        {
+            if ((savedFlags & InterruptFlag) != 0) EnableInterrupts();
+        }
 
         /// <summary>Stops this CPU for good: interrupts off, then hlt forever.</summary>
         public static void HaltForever()

@@ -31,6 +31,8 @@ namespace Tessera.Core
             Console.Write(" build ");
             Console.WriteLine(BuildInfo.Id);
 
+            // GDT with TSS, IDT: from here on a fault is reported, not a triple fault.
+            Interrupts.Initialize();
             Clock.Calibrate();
             Boot = BootInfoParser.Parse(magic, infoAddress, new DirectMapMemory());
             CommandLine = new CommandLine(CommandLine.Join(Boot.CommandLine, ReadFwCfgCommandLine()));
@@ -42,9 +44,11 @@ namespace Tessera.Core
             PhysicalFrames.PrintAccounting();
             KernelAddressSpace.PrintLayout();
             Memory.KernelHeap.PrintSummary();
+            // Local APIC, I/O APIC, APIC timer (needs the calibrated TSC and the direct map); interrupts on.
+            InterruptControllers.Initialize();
             Pci.Initialize();
-            FaultTests.Run(CommandLine);
 
+            FaultTests.Run(CommandLine);
             if (CommandLine.Has("panic-test")) Panic.Halt("panic-test requested on the command line");
             if (CommandLine.Has("exception-test")) ExceptionBootTest.Throw();
             Memory.HeapFaultTest.Run(CommandLine);

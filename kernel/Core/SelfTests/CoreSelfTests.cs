@@ -1,5 +1,6 @@
 // Self-tests of what every image shares: the runtime (allocation, strings,
-// statics, virtual and interface calls, casts, spans), the boot information and the kernel heap.
+// statics, virtual and interface calls, casts, spans), the boot information, memory,
+// interrupts and time, PCI, RPC and the kernel heap.
 namespace Tessera.Core
 {
     public static class CoreSelfTests
@@ -18,6 +19,18 @@ namespace Tessera.Core
             SelfTest.Run(new BootInfoSelfTest());
             SelfTest.Run(new CommandLineSelfTest());
             SelfTest.Run(new ClockSelfTest());
+            SelfTest.Run(new BreakpointHandlerSelfTest());
+            SelfTest.Run(new DivideErrorHandlerSelfTest());
+            SelfTest.Run(new PageFaultHandlerSelfTest());
+            SelfTest.Run(new NmiStackSelfTest());
+            SelfTest.Run(new SelfIpiSelfTest());
+            SelfTest.Run(new IoApicSelfTest());
+            SelfTest.Run(new SpinLockSelfTest());
+            SelfTest.Run(new MonotonicClockSelfTest());
+            SelfTest.Run(new ApicTimerPeriodicSelfTest());
+            SelfTest.Run(new ApicTimerOneShotSelfTest());
+            SelfTest.Run(new TimerCallbacksSelfTest());
+            SelfTest.Run(new SleepSelfTest());
             SelfTest.Run(new FrameAllocatorSelfTest());
             SelfTest.Run(new KernelLayoutSelfTest());
             SelfTest.Run(new DirectMapSelfTest());
