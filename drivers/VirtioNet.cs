@@ -3,7 +3,8 @@
 // (§5.1.6; 12 bytes because VIRTIO_F_VERSION_1 adds num_buffers), all zero here: no
 // checksum offload, no segmentation. Receive buffers are large enough for a whole RPC
 // frame (a 4 KiB page and its header), so no frame is ever split over buffers.
-// Polled: the RPC fast path asks for frames; interrupts are for waking an idle CPU.
+// Polled: the RPC fast path asks for frames. A receive interrupt (MSI-X) exists only to
+// wake an idle CPU from hlt; its handler does nothing but count.
 using Tessera.Core.Memory;
 
 namespace Tessera.Drivers
@@ -24,6 +25,8 @@ namespace Tessera.Drivers
         public readonly byte[] Mac = new byte[6];
 
         public ulong FramesSent, FramesReceived, SendRejected, ReceiveTruncated;
+        /// <summary>The vector receive interrupts arrive on, or -1 when the NIC is polled only.</summary>
+        public int ReceiveVector = -1;
 
         private VirtioNet(VirtioPciTransport transport, Virtqueue receive, Virtqueue transmit)
         {
@@ -54,6 +57,13 @@ namespace Tessera.Drivers
                 DmaRegion buffer = DmaMemory.Allocate(BufferSize);
                 int id = receive.Offer(buffer.Physical, BufferSize, deviceWrites: true);
                 nic._receiveBuffers[id] = buffer;
+            }
+            // Receive interrupts wake the CPU when it idles in hlt (ClusterNode.Serve).
+            int vector = Tessera.Core.Interrupts.AllocateVector();
+            if (vector >= 0 && transport.RouteQueueInterrupt(receive, 0, vector))
+            {
+                Tessera.Core.Interrupts.RegisterHandler(vector, new WakeUpInterrupt());
+                nic.ReceiveVector = vector;
             }
             transport.SetDriverOk();
             receive.Notify();
@@ -101,6 +111,16 @@ namespace Tessera.Drivers
             return length;
         }
 
+        /// <summary>True when the device has put frames in the receive queue that Receive has not taken.</summary>
+        public bool HasReceived => _receive.HasUsed;
+
         public byte AcknowledgeInterrupt() => _transport.ReadInterruptStatus();
+
+        /// <summary>MSI-X needs no acknowledgement beyond the local APIC's EOI (sent by the dispatcher).</summary>
+        private sealed class WakeUpInterrupt : Tessera.Core.InterruptHandler
+        {
+            public ulong Count;
+            public override void Handle(Tessera.Core.InterruptFrame* frame) => Count++;
+        }
     }
 }

@@ -101,6 +101,25 @@ namespace Tessera.Drivers
             return accepted;
         }
 
+        /// <summary>
+        /// Routes a queue's notifications to an interrupt vector through MSI-X entry
+        /// msixEntry (virtio 1.1 §4.1.5.1.2: queue_msix_vector names the table entry).
+        /// Call after SetUpQueue and before SetDriverOk. False when the device has no MSI-X.
+        /// </summary>
+        public bool RouteQueueInterrupt(Virtqueue queue, int msixEntry, int vector)
+        {
+            MsiXCapability msix = MsiXCapability.Read(Device);
+            if (!msix.IsPresent || msixEntry >= msix.TableSize) return false;
+            MsiXTable? table = Tessera.Drivers.Pci.Pci.MapMsiXTable(Device, msix);
+            if (table is null) return false;
+            table.Program(msixEntry, MsiMessage.Fixed((byte)LocalApic.ApicId, (byte)vector), unmask: true);
+            msix.SetEnabled(Device, enabled: true, functionMasked: false);
+            Volatile.Write((ushort*)(_common + QueueSelect), queue.Index);
+            Volatile.Write((ushort*)(_common + QueueMsixVector), (ushort)msixEntry);
+            // The device answers 0xFFFF (NO_VECTOR) when it could not allocate the vector.
+            return Volatile.Read((ushort*)(_common + QueueMsixVector)) == (ushort)msixEntry;
+        }
+
         public ushort QueueCount => Volatile.Read((ushort*)(_common + NumQueues));
 
         /// <summary>Creates queue index with at most maxSize entries and tells the device where it is.</summary>

@@ -91,6 +91,9 @@ namespace Tessera.Drivers
             return true;
         }
 
+        /// <summary>True when the device has returned buffers not yet taken.</summary>
+        public bool HasUsed => Volatile.Read((ushort*)(_used + 2)) != _lastUsed;
+
         /// <summary>Returns a descriptor to the free list (after TryTakeUsed).</summary>
         public void Release(int id) => _freeList[_free++] = (ushort)id;
     }

@@ -112,14 +112,24 @@ namespace Tessera.Core.Net
             }
         }
 
-        /// <summary>Serves RPCs forever.</summary>
+        /// <summary>
+        /// Serves RPCs forever. With a receive interrupt the CPU sleeps in hlt between frames
+        /// (so idle VMs leave the host's cores to busy ones); without one it polls.
+        /// </summary>
         public static void Serve()
         {
-            Log.Info("rpc: serving");
+            VirtioNet nic = Nic!;
+            Log.Info(nic.ReceiveVector >= 0 ? "rpc: serving (receive interrupts)" : "rpc: serving (polling)");
             RpcEndpoint endpoint = Endpoint!;
             while (true)
             {
-                if (endpoint.Poll() == 0) Cpu.Pause();
+                if (endpoint.Poll() != 0) continue;
+                if (nic.ReceiveVector < 0) { Cpu.Pause(); continue; }
+                // Interrupts off between the last look and hlt, so a frame arriving in between
+                // still wakes us: sti takes effect after the next instruction (SDM Vol. 2B, STI).
+                Cpu.DisableInterrupts();
+                if (nic.HasReceived) { Cpu.EnableInterrupts(); continue; }
+                Cpu.EnableInterruptsAndHalt();
             }
         }
     }

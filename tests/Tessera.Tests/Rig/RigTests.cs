@@ -43,7 +43,7 @@ public sealed class RigTests(ITestOutputHelper output)
         Assert.Contains("cluster: 2 of 2 peers answered", lines);
         Assert.Contains(lines, l => l.StartsWith("cluster:    2  memory     52:54:00:00:00:02  ") && l.EndsWith(" us"));
         Assert.Contains(lines, l => l.StartsWith("cluster:    3  storage    52:54:00:00:00:03  ") && l.EndsWith(" us"));
-        foreach (var vm in rig.Vms.Skip(1)) Assert.Contains(vm.Lines, l => l.EndsWith("info: rpc: serving"));
+        foreach (var vm in rig.Vms.Skip(1)) Assert.Contains(vm.Lines, l => l.Contains("info: rpc: serving (receive interrupts)"));
     }
 
     [Fact]
