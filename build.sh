@@ -17,7 +17,7 @@ tool_dir="$here/out/tools"
 tool_dll="$tool_dir/tessera.dll"
 stamp="$tool_dir/.sources"
 # Rebuild the driver when any of its sources is newer than the last build.
-if [ ! -f "$tool_dll" ] || [ ! -f "$stamp" ] || [ -n "$(find "$here/tools" "$here/kernel/Core" -newer "$stamp" -type f -not -path '*/bin/*' -not -path '*/obj/*' \( -name '*.cs' -o -name '*.csproj' \) -print -quit)" ]; then
+if [ ! -f "$tool_dll" ] || [ ! -f "$stamp" ] || [ -n "$(find "$here/tools" "$here/kernel" "$here/drivers" -newer "$stamp" -type f -not -path '*/bin/*' -not -path '*/obj/*' \( -name '*.cs' -o -name '*.csproj' \) -print -quit)" ]; then
     echo "building the build driver (tools/Tessera.Tools)..." >&2
     dotnet build "$here/tools/Tessera.Tools/Tessera.Tools.csproj" -c Release -o "$tool_dir" --nologo -v quiet -clp:ErrorsOnly >&2
     touch "$stamp"

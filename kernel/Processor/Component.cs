@@ -16,7 +16,9 @@ namespace Tessera
         public static void Run()
         {
             if (!ClusterNode.Start(NodeRole.Processor)) return;
-            ClusterNode.GreetPeers(30);
+            // hello_timeout=S bounds the wait for peers (default 30 s): a dead node is reported, not waited on.
+            ulong helloTimeout = KernelMain.CommandLine.TryGetSize("hello_timeout", out ulong seconds) && seconds > 0 ? seconds : 30;
+            ClusterNode.GreetPeers(helloTimeout);
             RpcTest.RunIfAsked();
             ClusterNode.Serve();
         }

@@ -60,6 +60,19 @@ public sealed class RigTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ANodeThatNeverAnswersIsReportedNotWaitedOn()
+    {
+        await using var rig = Launch("absent", new RigConfig { AbsentNodes = 1, Append = "hello_timeout=5" });
+        rig.Start();
+        await WaitForProcessorLine(rig, l => l.StartsWith("cluster: ") && l.Contains(" peers answered"), Boot);
+        var lines = rig.Vms[0].Lines;
+        Assert.Contains("cluster:    4  storage  did not answer", lines);
+        Assert.Contains("cluster: 2 of 3 peers answered; the rest are reported above", lines);
+        // ... and the processor goes on to serve RPCs.
+        Assert.NotNull(await rig.Vms[0].WaitForLineAsync(l => l.Contains("info: rpc: serving"), Boot));
+    }
+
+    [Fact]
     public async Task TenThousandEchoCallsToEachPeerComeBackByteForByte()
     {
         await using var rig = Launch("echo", new RigConfig { Append = "rpc-test=10000" });

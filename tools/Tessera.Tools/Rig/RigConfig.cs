@@ -25,6 +25,11 @@ public sealed record RigConfig
     public int Storages { get; init; } = 1;
     public string GuestMemory { get; init; } = "64M";
     public string Append { get; init; } = "";
+    /// <summary>
+    /// Nodes listed in every peers= but never booted (after the real ones): a rig with a
+    /// dead node, to see it reported instead of waited on.
+    /// </summary>
+    public int AbsentNodes { get; init; }
 
     public IReadOnlyList<RigNode> Nodes()
     {
@@ -38,7 +43,9 @@ public sealed record RigConfig
 
     public string CommandLineFor(RigNode node)
     {
-        string peers = string.Join(',', Nodes().Select(n => $"{n.Id}:{n.Role}"));
+        var nodes = Nodes();
+        var absent = Enumerable.Range(nodes.Count + 1, AbsentNodes).Select(id => $"{id}:storage");
+        string peers = string.Join(',', nodes.Select(n => $"{n.Id}:{n.Role}").Concat(absent));
         string line = $"node={node.Id} role={node.Role} peers={peers}";
         return Append.Length > 0 ? line + " " + Append : line;
     }
