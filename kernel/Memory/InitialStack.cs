@@ -105,7 +105,7 @@ namespace Tessera.Memory
         public const int MaxArgStrlen = 32 * 4096;      // MAX_ARG_STRLEN
         public const ulong ClockTicks = 100;             // USER_HZ
         public const ulong ProgramHeaderEntrySize = 56;  // sizeof(Elf64_Phdr)
-        private const int StandardAuxvEntries = 19;      // HWCAP .. PLATFORM
+        private const int StandardAuxvEntries = 18;      // AT_HWCAP .. AT_PLATFORM below
 
         /// <summary>
         /// Lays the stack out for a stack ending at stackTop into top, which holds the
