@@ -1,5 +1,6 @@
 // The memory component's hooks into the shared kernel entry (kernel/Core/KernelMain.cs).
 using Tessera.Core;
+using Tessera.Memory;
 
 namespace Tessera
 {
@@ -8,7 +9,7 @@ namespace Tessera
         public const string Kind = "memory";
 
         /// <summary>Self-tests of what only this component has (run after the core's).</summary>
-        public static void RunSelfTests() { }
+        public static void RunSelfTests() => AddressSpaceSelfTests.RunAll();
 
         /// <summary>The component's work after boot; returning means idle.</summary>
         public static void Run() { }
