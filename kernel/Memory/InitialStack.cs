@@ -126,7 +126,9 @@ namespace Tessera.Memory
             }
             bool emptyArgv = input.Arguments.Length == 0;
             ulong bottom = stackTop - (ulong)top.Length;
-            top.Slice((int)(rsp - bottom)).Clear();
+            // All of it: the page holding rsp is handed to the process whole, so the bytes
+            // below rsp (and any padding) must be zero, not whatever the buffer held.
+            top.Clear();
 
             // Strings (ExecFn's NUL and the top 8 bytes are already zero).
             Copy(top, bottom, layout.ArgStart, input.Arguments);

@@ -103,13 +103,22 @@ public sealed class InitialStackTests
         // The auxv ends right where the padding up to the random bytes begins (< 16 bytes).
         Assert.True(aux[Auxv.Random] - parsed.ArgvPointersEnd < 16);
         Assert.Equal(layout.AuxvAddress, parsed.ArgvPointersEnd - (ulong)parsed.Auxv.Count * 16);
-        // Everything below rsp in the buffer untouched? It is not ours: only [rsp, top) is defined.
         Assert.Equal((ulong)rsp, layout.StackPointer);
         Assert.Equal(Top - (ulong)rsp, InitialStack.RequiredBytes(new InitialStackInput
         {
             Arguments = HostPrograms.Pack("/bin/prog", "-x", "two words"), Environment = HostPrograms.Pack("HOME=/root", "LANG=C"),
             ExecFn = "/bin/prog"u8.ToArray(), Random = Random16,
         }, Limit));
+    }
+
+    [Fact]
+    public void TheWholeBufferIsWrittenWithZerosBelowTheStack()
+    {
+        var buffer = Enumerable.Repeat((byte)0xcc, 8192).ToArray();
+        long rsp = Build(["a"], ["B=c"], "a", buffer, out _);
+        ulong bottom = Top - (ulong)buffer.Length;
+        Assert.All(buffer[..(int)((ulong)rsp - bottom)], b => Assert.Equal(0, b));
+        Assert.DoesNotContain((byte)0xcc, buffer);
     }
 
     [Fact]
