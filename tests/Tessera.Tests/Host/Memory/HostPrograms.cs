@@ -13,6 +13,14 @@ public static class HostPrograms
     private static readonly string Directory_ = Path.Combine(Path.GetTempPath(), $"tessera-mm-{Environment.ProcessId}");
     private static readonly ConcurrentDictionary<string, Lazy<string>> Built = new();
 
+    static HostPrograms()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { if (Directory.Exists(Directory_)) Directory.Delete(Directory_, true); } catch (IOException) { }
+        };
+    }
+
     /// <summary>The path of source compiled by compiler with flags (cached by name).</summary>
     public static string Build(string name, string source, string compiler, params string[] flags) =>
         Built.GetOrAdd(name, _ => new Lazy<string>(() =>
