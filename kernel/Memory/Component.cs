@@ -2,6 +2,7 @@
 using Tessera.Core;
 using Tessera.Core.Cluster;
 using Tessera.Core.Net;
+using Tessera.Memory;
 
 namespace Tessera
 {
@@ -10,7 +11,7 @@ namespace Tessera
         public const string Kind = "memory";
 
         /// <summary>Self-tests of what only this component has (run after the core's).</summary>
-        public static void RunSelfTests() { }
+        public static void RunSelfTests() => AddressSpaceSelfTests.RunAll();
 
         /// <summary>The component's work after boot; returning means idle.</summary>
         public static void Run()
