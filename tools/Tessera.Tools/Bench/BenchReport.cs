@@ -46,9 +46,11 @@ public sealed class BenchReport
             return new ComparisonResult(c, SampleStats.Ratio(row.Median, baseline.Median), SampleStats.Ratio(row.Min, baseline.Min));
         }).ToList();
 
-    /// <summary>The ratio columns: every comparison label, in order of first appearance.</summary>
+    /// <summary>The ratio columns: every comparison label in order of first appearance, the measured
+    /// rows' labels first (baselines compared for context should not decide the column order).</summary>
     public IReadOnlyList<string> ComparisonLabels =>
-        Rows.SelectMany(r => r.Comparisons).Select(c => c.Label).Distinct().ToList();
+        Rows.Where(r => !r.IsBaseline).Concat(Rows.Where(r => r.IsBaseline))
+            .SelectMany(r => r.Comparisons).Select(c => c.Label).Distinct().ToList();
 
     /// <summary>True when every comparison that has a target meets it (and every row has samples).</summary>
     public bool AllTargetsMet =>

@@ -145,6 +145,17 @@ public sealed class BenchReportTests
     }
 
     [Fact]
+    public void MeasuredRowsDecideTheColumnOrder()
+    {
+        var report = new BenchReport { Name = "order", Title = "t", Metric = "m" };
+        report.Add(new BenchRow { Name = "floor", IsBaseline = true, Comparisons = [new Comparison("vs linux", "linux")] }).Samples.Add(1);
+        report.Add(new BenchRow { Name = "linux", IsBaseline = true }).Samples.Add(10);
+        report.Add(new BenchRow { Name = "os", Comparisons = [new Comparison("vs floor", "floor"), new Comparison("vs linux", "linux")] }).Samples.Add(2);
+        Assert.Equal(["vs floor", "vs linux"], report.ComparisonLabels);
+        Assert.Contains("| *floor* (baseline) | 1 | 1.000 s | 1.000 s |  | 0.10× (min 0.10×) |", report.ToMarkdown());
+    }
+
+    [Fact]
     public void RowNamesAreUniqueAndComparisonsNeedTheirBaseline()
     {
         var report = Sample();
