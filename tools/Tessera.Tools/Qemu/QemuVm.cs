@@ -86,6 +86,7 @@ public sealed class QemuVm : IAsyncDisposable
     private readonly CancellationTokenSource _kill = new();
     private readonly StreamWriter _log;
     private CommandTask<CommandResult>? _task;
+    private Task? _exitTimed;
     private TaskCompletionSource _lineAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public QemuOptions Options { get; }
@@ -121,7 +122,7 @@ public sealed class QemuVm : IAsyncDisposable
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(_kill.Token);
         // Read the clock the moment the process is reaped, not when an awaiting caller resumes.
-        _task.Task.ContinueWith(_ => ExitedAt = SinceStart.Elapsed, TaskContinuationOptions.ExecuteSynchronously);
+        _exitTimed = _task.Task.ContinueWith(_ => ExitedAt = SinceStart.Elapsed, TaskContinuationOptions.ExecuteSynchronously);
     }
 
     private void AddLine(string raw)
@@ -178,6 +179,7 @@ public sealed class QemuVm : IAsyncDisposable
             return QemuExit.TimedOut;
         }
         var result = await _task;
+        await _exitTimed!;   // so ExitedAt is set when this returns
         _log.WriteLine($"# qemu exited {result.ExitCode} after {SinceStart.Elapsed.TotalSeconds:0.000} s");
         return result.ExitCode;
     }
