@@ -65,11 +65,11 @@ public static class BootBenchmark
         var measured = new List<Configuration>();
         foreach (var c in configurations)
         {
-            var (seconds, failure) = await MeasureAsync(c, logDir, "warmup");
+            var (_, failure) = await MeasureAsync(c, logDir, "warmup");
             if (failure is null) { measured.Add(c); continue; }
             c.Row.Failures = runs;
             AnsiConsole.MarkupLineInterpolated($"  [red]{c.Row.Name}: {failure}[/] (not measured; log in {Path.GetRelativePath(Repo.Root, logDir)})");
-            report.Notes.Add($"{c.Row.Name} was not measured: in the warm-up run it {failure}.");
+            report.Notes.Add($"{c.Row.Name} was not measured: its warm-up run failed ({failure}).");
         }
 
         // Rounds interleave the configurations, each round starting one further along, so slow

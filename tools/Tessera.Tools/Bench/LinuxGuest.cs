@@ -28,7 +28,7 @@ public sealed record LinuxGuest(string Package, string Version, string BzImagePa
     /// <summary>
     /// The tuned command line for the PVH boot: work a VM with one CPU and no devices does not
     /// need. acpi=off skips parsing and running the ACPI tables (DESIGN §7 names it; measured
-    /// here: about 0.1-0.3 s off the PVH boot); mitigations=off skips patching in the
+    /// here: about 0.1-0.4 s off the PVH boot); mitigations=off skips patching in the
     /// speculative-execution workarounds; tsc=reliable and no_timer_check skip the clocksource
     /// watchdog and the timer interrupt check. The last three gain little, within the noise of
     /// this shared machine (docs/bench-boot.md), but can only remove work, so Linux gets them.
