@@ -32,6 +32,11 @@ public static class HostTools
     private const string GrubBiosModules = "/usr/lib/grub/i386-pc";
     private const string GrubBiosPackage = "grub-pc-bin";
 
+    // The benchmarks' PNG charts (Bench/BenchChart.cs) need a TrueType font file: SkiaSharp's
+    // self-contained Linux build has no fontconfig to find system fonts by name.
+    public const string ChartFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    private const string ChartFontPackage = "fonts-dejavu-core";
+
     public static string? Find(string program)
     {
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
@@ -53,6 +58,7 @@ public static class HostTools
     {
         var missing = Required.Where(t => Find(t.Program) is null).Select(t => t.Package).ToList();
         if (!Directory.Exists(GrubBiosModules)) missing.Add(GrubBiosPackage);
+        if (!File.Exists(ChartFont)) missing.Add(ChartFontPackage);
         missing = missing.Distinct().ToList();
         if (missing.Count == 0) return true;
 

@@ -17,7 +17,12 @@ public sealed record QemuOptions
     public int? GdbPort { get; init; }
     /// <summary>With GdbPort: do not start the CPU until gdb says `continue`.</summary>
     public bool WaitForGdb { get; init; }
+    /// <summary>Boot this file with -kernel instead of iso/tessera-&lt;kind&gt;.elf (a test image, the benchmark's floor, or Linux).</summary>
     public string? ElfOverride { get; init; }
+    /// <summary>Boot this ISO instead of iso/tessera-&lt;kind&gt;.iso.</summary>
+    public string? IsoOverride { get; init; }
+    /// <summary>With -kernel: an initial RAM disk (-initrd), used by the Linux baseline of `bench boot`.</summary>
+    public string? Initrd { get; init; }
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
     /// <summary>NICs and netdevs; without any, the VM has no network (-nic none).</summary>
     public IReadOnlyList<string> NetworkArguments { get; init; } = [];
@@ -37,12 +42,13 @@ public sealed record QemuOptions
         if (Cpu != null) args.AddRange(["-cpu", Cpu]);
         if (Iso)
         {
-            args.AddRange(["-cdrom", Repo.Iso(Kind), "-boot", "d"]);
+            args.AddRange(["-cdrom", IsoOverride ?? Repo.Iso(Kind), "-boot", "d"]);
             if (Append.Length > 0) args.AddRange(["-fw_cfg", $"name=opt/tessera/cmdline,string={Append}"]);
         }
         else
         {
             args.AddRange(["-kernel", ElfOverride ?? Repo.Elf(Kind)]);
+            if (Initrd != null) args.AddRange(["-initrd", Initrd]);
             if (Append.Length > 0) args.AddRange(["-append", Append]);
         }
         if (GdbPort is int port) args.AddRange(["-gdb", $"tcp:127.0.0.1:{port}"]);
@@ -69,6 +75,9 @@ public static class QemuExit
     };
 }
 
+/// <summary>A serial line and when it arrived, measured from just before QEMU was started.</summary>
+public readonly record struct TimedLine(string Text, TimeSpan At);
+
 /// <summary>
 /// One QEMU process running a Tessera image, its serial console captured line by line
 /// into memory and a log file. Every run has a timeout; the VM is ended by its PID.
@@ -76,17 +85,22 @@ public static class QemuExit
 public sealed class QemuVm : IAsyncDisposable
 {
     private readonly List<string> _lines = [];
+    private readonly List<TimeSpan> _arrivals = [];
     private readonly object _gate = new();
     private readonly CancellationTokenSource _kill = new();
     private readonly StreamWriter _log;
     private CommandTask<CommandResult>? _task;
+    private Task? _exitTimed;
     private TaskCompletionSource _lineAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public QemuOptions Options { get; }
     public string LogPath { get; }
     public Action<string>? OnLine { get; init; }
     public int? ProcessId => _task?.ProcessId;
+    /// <summary>Started right before the QEMU process is; every timestamp below is read from it.</summary>
     public Stopwatch SinceStart { get; } = new();
+    /// <summary>When the QEMU process was seen to end (null while it runs).</summary>
+    public TimeSpan? ExitedAt { get; private set; }
 
     public QemuVm(QemuOptions options, string logPath)
     {
@@ -111,15 +125,20 @@ public sealed class QemuVm : IAsyncDisposable
             .WithStandardErrorPipe(PipeTarget.ToDelegate(l => AddLine("[qemu] " + l)))
             .WithValidation(CommandResultValidation.None)
             .ExecuteAsync(_kill.Token);
+        // Read the clock the moment the process is reaped, not when an awaiting caller resumes.
+        _exitTimed = _task.Task.ContinueWith(_ => ExitedAt = SinceStart.Elapsed, TaskContinuationOptions.ExecuteSynchronously);
     }
 
     private void AddLine(string raw)
     {
+        // First the clock: the line's arrival time is what `bench boot` measures.
+        var at = SinceStart.Elapsed;
         string line = raw.TrimEnd('\r');
         TaskCompletionSource signal;
         lock (_gate)
         {
             _lines.Add(line);
+            _arrivals.Add(at);
             signal = _lineAdded;
             _lineAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -129,7 +148,11 @@ public sealed class QemuVm : IAsyncDisposable
     }
 
     /// <summary>Waits until a serial line matches; returns it, or null on timeout or when QEMU ends first.</summary>
-    public async Task<string?> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    public async Task<string?> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout) =>
+        (await WaitForTimedLineAsync(match, timeout))?.Text;
+
+    /// <summary>Waits until a serial line matches; returns it with its arrival time, or null on timeout or when QEMU ends first.</summary>
+    public async Task<TimedLine?> WaitForTimedLineAsync(Func<string, bool> match, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         int seen = 0;
@@ -139,7 +162,7 @@ public sealed class QemuVm : IAsyncDisposable
             lock (_gate)
             {
                 for (; seen < _lines.Count; seen++)
-                    if (match(_lines[seen])) return _lines[seen];
+                    if (match(_lines[seen])) return new TimedLine(_lines[seen], _arrivals[seen]);
                 next = _lineAdded.Task;
             }
             if (_task!.Task.IsCompleted) return null;
@@ -160,6 +183,7 @@ public sealed class QemuVm : IAsyncDisposable
             return QemuExit.TimedOut;
         }
         var result = await _task;
+        await _exitTimed!;   // so ExitedAt is set when this returns
         _log.WriteLine($"# qemu exited {result.ExitCode} after {SinceStart.Elapsed.TotalSeconds:0.000} s");
         return result.ExitCode;
     }
