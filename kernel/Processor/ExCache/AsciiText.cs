@@ -56,10 +56,15 @@ namespace Tessera.Processor.Cache
             return this;
         }
 
-        /// <summary>0x followed by exactly digits hex digits.</summary>
-        public AsciiText AppendHex(ulong value, int digits = 16)
+        /// <summary>0x followed by exactly digits hex digits, or by as many as value needs when digits is 0.</summary>
+        public AsciiText AppendHex(ulong value, int digits = 0)
         {
             Append('0').Append('x');
+            if (digits <= 0)
+            {
+                digits = 1;
+                while (digits < 16 && (value >> (digits * 4)) != 0) digits++;
+            }
             for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4)
             {
                 int nibble = (int)((value >> shift) & 0xF);

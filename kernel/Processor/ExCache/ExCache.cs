@@ -463,7 +463,7 @@ namespace Tessera.Processor.Cache
         /// <summary>The geometry, then the counters and the latency histogram: what the processor prints at process exit.</summary>
         public void WriteSummary(AsciiText text)
         {
-            text.Append("excache: ").AppendSize(Geometry.SizeBytes).Append(" at ").AppendHex(RegionBase, 9).Append(", ")
+            text.Append("excache: ").AppendSize(Geometry.SizeBytes).Append(" at ").AppendHex(RegionBase).Append(", ")
                 .Append(Geometry.Lines).Append(" lines, ").Append(Geometry.Sets).Append(" sets x ").Append(Geometry.Ways)
                 .Append(" ways, ").Append(ReplacementPolicies.Name(Policy)).Append(", ").Append(ResidentLines())
                 .Append(" lines in use\n");
