@@ -26,7 +26,7 @@ public sealed class BootTests(ITestOutputHelper output)
 
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
     {
-        ["processor"] = [],
+        ["processor"] = ["excache.logic"],
         ["memory"] = [],
         ["storage"] = [],
     };
