@@ -19,7 +19,7 @@ namespace Tessera.Drivers
 
         // Common configuration layout (§4.1.4.3).
         private const int DeviceFeatureSelect = 0, DeviceFeature = 4, DriverFeatureSelect = 8, DriverFeature = 12,
-            MsixConfig = 16, NumQueues = 18, DeviceStatus = 20, QueueSelect = 22, QueueSize = 24, QueueMsixVector = 26,
+            MsixConfig = 16, NumQueues = 18, DeviceStatus = 20, ConfigGeneration = 21, QueueSelect = 22, QueueSize = 24, QueueMsixVector = 26,
             QueueEnable = 28, QueueNotifyOff = 30, QueueDesc = 32, QueueDriver = 40, QueueDevice = 48;
 
         public readonly PciDevice Device;
@@ -118,6 +118,31 @@ namespace Tessera.Drivers
             Volatile.Write((ushort*)(_common + QueueMsixVector), (ushort)msixEntry);
             // The device answers 0xFFFF (NO_VECTOR) when it could not allocate the vector.
             return Volatile.Read((ushort*)(_common + QueueMsixVector)) == (ushort)msixEntry;
+        }
+
+        /// <summary>
+        /// Reads a 32-bit device configuration field (§4.1.3.1: 32-bit fields with aligned 32-bit
+        /// accesses). 0 when the device has no device configuration.
+        /// </summary>
+        public uint ReadDeviceConfig32(int offset) => DeviceConfig == null ? 0 : Volatile.Read((uint*)(DeviceConfig + offset));
+
+        public byte ReadDeviceConfig8(int offset) => DeviceConfig == null ? (byte)0 : Volatile.Read(DeviceConfig + offset);
+
+        /// <summary>
+        /// Reads a 64-bit device configuration field as two 32-bit halves (§4.1.3.1), again until
+        /// config_generation is the same before and after, so both halves belong to one value
+        /// (§2.4.1: the device may change its configuration, a disk's capacity for one).
+        /// </summary>
+        public ulong ReadDeviceConfig64(int offset)
+        {
+            if (DeviceConfig == null) return 0;
+            while (true)
+            {
+                byte before = Volatile.Read(_common + ConfigGeneration);
+                ulong low = Volatile.Read((uint*)(DeviceConfig + offset));
+                ulong high = Volatile.Read((uint*)(DeviceConfig + offset + 4));
+                if (Volatile.Read(_common + ConfigGeneration) == before) return low | high << 32;
+            }
         }
 
         public ushort QueueCount => Volatile.Read((ushort*)(_common + NumQueues));

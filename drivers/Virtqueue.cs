@@ -3,8 +3,11 @@
 //   descriptor (16 B): addr le64 | len le32 | flags le16 (NEXT=1, WRITE=2) | next le16
 //   avail: flags le16 | idx le16 | ring[size] le16 | used_event le16
 //   used:  flags le16 | idx le16 | ring[size] { id le32, len le32 } | avail_event le16
-// This driver puts one buffer per descriptor (no chains), so a descriptor index is also
-// the buffer's index.
+// A buffer is a chain of descriptors linked by NEXT (§2.6.5): virtio-net puts one buffer in
+// one descriptor (a chain of one), virtio-blk a header, data segments and a status byte
+// (§5.2.6). The available and used rings carry the chain's first descriptor, its head; the
+// driver keeps its own copy of the links, so freeing a chain never reads memory the device
+// can reach.
 using System.Runtime.CompilerServices;
 using Tessera.Core.Memory;
 
@@ -12,7 +15,7 @@ namespace Tessera.Drivers
 {
     public sealed unsafe class Virtqueue
     {
-        private const ushort DescriptorWrite = 2;
+        private const ushort DescriptorNext = 1, DescriptorWrite = 2;
 
         public readonly ushort Index;
         public readonly ushort Size;
@@ -25,6 +28,11 @@ namespace Tessera.Drivers
         private ushort _nextAvailable;
         private int _free;
         private readonly ushort[] _freeList;
+        /// <summary>The driver's copy of each descriptor's link: the next id in its chain, -1 at the end.</summary>
+        private readonly short[] _next;
+
+        /// <summary>Used-ring entries naming a descriptor that does not exist (skipped; a device bug).</summary>
+        public ulong BadUsedEntries;
 
         /// <summary>Where to write Index to tell the device there is new work (set by the transport).</summary>
         public ushort* NotifyAddress;
@@ -46,29 +54,73 @@ namespace Tessera.Drivers
             AvailablePhysical = region.Physical + (ulong)descriptorBytes;
             UsedPhysical = region.Physical + (ulong)usedOffset;
             _freeList = new ushort[size];
-            for (ushort i = 0; i < size; i++) _freeList[i] = i;
+            _next = new short[size];
+            for (ushort i = 0; i < size; i++) { _freeList[i] = i; _next[i] = -1; }
             _free = size;
         }
 
         public int FreeDescriptors => _free;
 
         /// <summary>Takes a free descriptor id (its buffer is the caller's to fill); -1 when the queue is full.</summary>
-        public int AllocateDescriptor() => _free == 0 ? -1 : _freeList[--_free];
+        public int AllocateDescriptor() => AllocateChain(1);
 
-        /// <summary>Describes buffer id and makes it available to the device.</summary>
-        public void Publish(int id, ulong physical, uint length, bool deviceWrites)
+        /// <summary>
+        /// Takes count free descriptors linked into one chain and returns its head, or -1 when
+        /// fewer than count are free (then nothing is taken). Walk the chain with Next, describe
+        /// each descriptor with Describe, then PublishChain(head). A chain may not be longer
+        /// than the queue (§2.6.5.3.1: without indirect descriptors).
+        /// </summary>
+        public int AllocateChain(int count)
+        {
+            if (count <= 0 || count > _free) return -1;
+            int head = _freeList[--_free];
+            int previous = head;
+            for (int i = 1; i < count; i++)
+            {
+                int id = _freeList[--_free];
+                _next[previous] = (short)id;
+                previous = id;
+            }
+            _next[previous] = -1;
+            return head;
+        }
+
+        /// <summary>The descriptor after id in its chain, -1 when id is the last.</summary>
+        public int Next(int id) => _next[id];
+
+        /// <summary>
+        /// Fills descriptor id with one buffer: device-readable, or device-writable when
+        /// deviceWrites. The NEXT flag and link come from the chain id belongs to (§2.6.5:
+        /// readable descriptors must come before writable ones in a chain; the caller orders them).
+        /// </summary>
+        public void Describe(int id, ulong physical, uint length, bool deviceWrites)
         {
             byte* d = _descriptors + 16 * id;
+            int next = _next[id];
+            ushort flags = deviceWrites ? DescriptorWrite : (ushort)0;
+            if (next >= 0) flags |= DescriptorNext;
             *(ulong*)d = physical;
             *(uint*)(d + 8) = length;
-            *(ushort*)(d + 12) = deviceWrites ? DescriptorWrite : (ushort)0;
-            *(ushort*)(d + 14) = 0;
-            _available[2 + _nextAvailable % Size] = (ushort)id;
+            *(ushort*)(d + 12) = flags;
+            *(ushort*)(d + 14) = next >= 0 ? (ushort)next : (ushort)0;
+        }
+
+        /// <summary>Makes the chain starting at head available to the device (§2.6.13). Notify afterwards.</summary>
+        public void PublishChain(int head)
+        {
+            _available[2 + _nextAvailable % Size] = (ushort)head;
             _nextAvailable++;
-            // The descriptor and ring entry must be visible before the index that publishes
+            // The descriptors and ring entry must be visible before the index that publishes
             // them (§2.6.13). x86 keeps stores in order (Intel SDM Vol. 3A §9.2.2), and the
             // non-inlined store below keeps the JIT from moving the others past it.
             Volatile.Write(&_available[1], _nextAvailable);
+        }
+
+        /// <summary>Describes buffer id (a chain of one) and makes it available to the device.</summary>
+        public void Publish(int id, ulong physical, uint length, bool deviceWrites)
+        {
+            Describe(id, physical, length, deviceWrites);
+            PublishChain(id);
         }
 
         /// <summary>Offers one buffer to the device; returns its descriptor id or -1 when the queue is full.</summary>
@@ -79,23 +131,39 @@ namespace Tessera.Drivers
             return id;
         }
 
-        /// <summary>Takes one buffer the device finished with: its id and the bytes it wrote. False when none.</summary>
+        /// <summary>
+        /// Takes one buffer the device finished with: its head id and the bytes it wrote into it.
+        /// False when none is waiting.
+        /// </summary>
         public bool TryTakeUsed(out int id, out uint length)
         {
-            ushort deviceIndex = Volatile.Read((ushort*)(_used + 2));
-            if (deviceIndex == _lastUsed) { id = -1; length = 0; return false; }
-            byte* element = _used + 4 + 8 * (_lastUsed % Size);
-            id = (int)*(uint*)element;
-            length = *(uint*)(element + 4);
-            _lastUsed++;
-            return true;
+            while (true)
+            {
+                ushort deviceIndex = Volatile.Read((ushort*)(_used + 2));
+                if (deviceIndex == _lastUsed) { id = -1; length = 0; return false; }
+                byte* element = _used + 4 + 8 * (_lastUsed % Size);
+                uint head = *(uint*)element;
+                length = *(uint*)(element + 4);
+                _lastUsed++;
+                if (head < Size) { id = (int)head; return true; }
+                BadUsedEntries++;
+            }
         }
 
         /// <summary>True when the device has returned buffers not yet taken.</summary>
         public bool HasUsed => Volatile.Read((ushort*)(_used + 2)) != _lastUsed;
 
-        /// <summary>Returns a descriptor to the free list (after TryTakeUsed).</summary>
-        public void Release(int id) => _freeList[_free++] = (ushort)id;
+        /// <summary>Returns a buffer's descriptors (id and the rest of its chain) to the free list (after TryTakeUsed).</summary>
+        public void Release(int id)
+        {
+            while (id >= 0)
+            {
+                int next = _next[id];
+                _next[id] = -1;
+                _freeList[_free++] = (ushort)id;
+                id = next;
+            }
+        }
     }
 
     /// <summary>

@@ -2,6 +2,7 @@
 using Tessera.Core;
 using Tessera.Core.Cluster;
 using Tessera.Core.Net;
+using Tessera.Storage;
 
 namespace Tessera
 {
@@ -9,12 +10,21 @@ namespace Tessera
     {
         public const string Kind = "storage";
 
-        /// <summary>Self-tests of what only this component has (run after the core's).</summary>
-        public static void RunSelfTests() { }
+        /// <summary>
+        /// Self-tests of what only this component has (run after the core's). The disk tests
+        /// write to the disk, so they run only when asked: `blk-selftest` on the command line
+        /// (the boot tests attach a scratch disk for them, tests/Tessera.Tests/Boot/VirtioBlkTests.cs).
+        /// </summary>
+        public static void RunSelfTests()
+        {
+            StorageDisk.Start();
+            if (KernelMain.CommandLine.Has("blk-selftest")) BlkSelfTests.RunAll(KernelMain.CommandLine);
+        }
 
         /// <summary>The component's work after boot; returning means idle.</summary>
         public static void Run()
         {
+            StorageDisk.Start();
             if (!ClusterNode.Start(NodeRole.Storage)) return;
             ClusterNode.Serve();
         }

@@ -34,6 +34,22 @@ public sealed class BootTests(ITestOutputHelper output)
         ["storage"] = [],
     };
 
+    // The storage image's disk self-tests: only with `blk-selftest` and a scratch disk attached
+    // (VirtioBlkTests), after the component's own. A read-only disk swaps the writing tests
+    // for blk.read-only.
+    public static readonly string[] BlkSelfTests =
+    [
+        "blk.device", "blk.identify", "blk.host-pattern",
+        "blk.first-middle-last", "blk.flush", "blk.in-flight", "blk.large-transfer",
+        "blk.out-of-range", "blk.unsupported-request",
+    ];
+
+    public static readonly string[] BlkReadOnlySelfTests =
+    [
+        "blk.device", "blk.identify", "blk.host-pattern", "blk.read-only",
+        "blk.out-of-range", "blk.unsupported-request",
+    ];
+
     public static TheoryData<string, bool> KindsAndBootPaths()
     {
         var data = new TheoryData<string, bool>();
@@ -50,7 +66,8 @@ public sealed class BootTests(ITestOutputHelper output)
         AssertSelfTestRun(kind, run);
     }
 
-    internal static void AssertSelfTestRun(string kind, Vm.Result run)
+    /// <summary>Checks a self-test run: the core's and the component's tests, then extraTests (e.g. BlkSelfTests), all ok, exit 33.</summary>
+    internal static void AssertSelfTestRun(string kind, Vm.Result run, string[]? extraTests = null)
     {
         Assert.True(run.Lines.Count > 0, "no serial output at all");
         Assert.StartsWith($"tessera {kind} ", run.Lines[0]);
@@ -58,7 +75,7 @@ public sealed class BootTests(ITestOutputHelper output)
         Assert.Contains(run.Lines, l => l.Contains("info: memory: ") && l.Contains(" usable, "));
         Assert.Contains(run.Lines, l => l.Contains("info: cmdline: ") && l.Contains("selftest"));
 
-        string[] expected = [.. CoreSelfTests, .. ComponentSelfTests[kind]];
+        string[] expected = [.. CoreSelfTests, .. ComponentSelfTests[kind], .. extraTests ?? []];
         var reported = run.Lines.Where(l => l.StartsWith("selftest: ") && l.Contains(" ... ")).ToList();
         Assert.Equal(expected, reported.Select(l => l["selftest: ".Length..l.IndexOf(" ... ")]).ToArray());
         Assert.All(reported, l => Assert.EndsWith(" ... ok", l));

@@ -100,6 +100,7 @@ public sealed class RigTests(ITestOutputHelper output)
 
         foreach (var node in rig.Nodes)
         {
+            ulong retransmittedBefore = endpoint.Counters.Retransmissions;
             byte[] before = Stats(endpoint, node.Id, reply);
 
             // One frame of each malformed kind, then 20 copies of one real echo request.
@@ -121,9 +122,11 @@ public sealed class RigTests(ITestOutputHelper output)
             Assert.Equal(1ul, Delta(StatsField.RejectedBadLength));
             Assert.Equal(1ul, Delta(StatsField.RejectedBadVersion));
             Assert.Equal(1ul, Delta(StatsField.UnknownOpcode));
-            // The duplicated request ran once (plus the "alive?" call); 19 copies came from the cache.
+            // The duplicated request ran once (plus the "alive?" call); its 19 copies came from the
+            // cache, as did any retransmission the host's own calls needed on the busy machine.
+            ulong retransmitted = endpoint.Counters.Retransmissions - retransmittedBefore;
             Assert.Equal(2ul, Delta(StatsField.EchoServed));
-            Assert.Equal(19ul, Delta(StatsField.DuplicatesAnswered));
+            Assert.InRange(Delta(StatsField.DuplicatesAnswered), 19ul, 19ul + retransmitted);
         }
         Assert.False(rig.AnyPanicked);
     }
