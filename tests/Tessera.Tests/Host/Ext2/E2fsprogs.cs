@@ -66,6 +66,9 @@ public static class E2fsprogs
         return stdout.ToArray();
     }
 
+    /// <summary>dumpe2fs: the superblock and every group's layout.</summary>
+    public static Task<Result> DumpAsync(string image) => RunAsync("dumpe2fs", [image]);
+
     /// <summary>A field of `dumpe2fs -h` (e.g. "Free blocks").</summary>
     public static async Task<string> SuperblockFieldAsync(string image, string field)
     {
