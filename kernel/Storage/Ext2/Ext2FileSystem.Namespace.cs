@@ -263,6 +263,14 @@ namespace Tessera.Storage.Ext2
             uint replacedIno = r == 0 ? newEntry.Inode : 0;
             if (replacedIno == sourceIno) return 0;
             bool directory = source.IsDirectory;
+            bool moving = directory && oldDir != newDir;
+            // Checked first, as Linux's do_renameat2 does: a directory cannot go under itself.
+            if (moving)
+            {
+                r = IsSelfOrAncestor(sourceIno, newDir);
+                if (r < 0) return r;
+                if (r == 1) return Errno.EINVAL;
+            }
             if (replacedIno != 0)
             {
                 r = ReadInode(replacedIno, ref replaced);
@@ -276,14 +284,7 @@ namespace Tessera.Storage.Ext2
                 }
                 else if (replaced.IsDirectory) return Errno.EISDIR;
             }
-            bool moving = directory && oldDir != newDir;
-            if (moving)
-            {
-                r = IsSelfOrAncestor(sourceIno, newDir);
-                if (r < 0) return r;
-                if (r == 1) return Errno.EINVAL;
-                if (replacedIno == 0 && to.Links >= Ext2Inode.MaxLinks) return Errno.EMLINK;
-            }
+            if (moving && replacedIno == 0 && to.Links >= Ext2Inode.MaxLinks) return Errno.EMLINK;
 
             // 1. The moved inode counts both names while both exist.
             r = AdjustLinks(sourceIno, +1);

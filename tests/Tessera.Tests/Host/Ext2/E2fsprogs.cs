@@ -16,7 +16,7 @@ public static class E2fsprogs
 
     public sealed record Result(int ExitCode, string Output);
 
-    private static async Task<Result> RunAsync(string program, IEnumerable<string> arguments)
+    public static async Task<Result> RunAsync(string program, IEnumerable<string> arguments)
     {
         using var cts = new CancellationTokenSource(Timeout);
         var result = await Cli.Wrap(HostTools.Require(program)).WithArguments(arguments)
