@@ -28,10 +28,11 @@ public static class E2fsprogs
     /// mke2fs -t ext2 -b blockSize [-d folder] [-O features] [-N inodes] image size: the command
     /// docs/storage-ext2.md documents, with mke2fs's defaults for ext2 otherwise.
     /// </summary>
-    public static async Task MakeAsync(string image, long sizeBytes, int blockSize, string? folder = null, string? features = null, int? inodes = null, int? inodeSize = null)
+    public static async Task MakeAsync(string image, long sizeBytes, int blockSize, string? folder = null, string? features = null, int? inodes = null, int? inodeSize = null, string type = "ext2", string[]? extra = null)
     {
         if (File.Exists(image)) File.Delete(image);
-        var args = new List<string> { "-q", "-F", "-t", "ext2", "-b", blockSize.ToString() };
+        var args = new List<string> { "-q", "-F", "-t", type, "-b", blockSize.ToString() };
+        if (extra is not null) args.AddRange(extra);
         if (folder is not null) { args.Add("-d"); args.Add(folder); }
         if (features is not null) { args.Add("-O"); args.Add(features); }
         if (inodes is not null) { args.Add("-N"); args.Add(inodes.Value.ToString()); }

@@ -20,8 +20,8 @@ public sealed class Ext2Scratch : IDisposable
         Directory.CreateDirectory(Source);
     }
 
-    public Task MakeAsync(long sizeBytes, int blockSize, bool populate = false, string? features = null, int? inodes = null, int? inodeSize = null) =>
-        E2fsprogs.MakeAsync(Image, sizeBytes, blockSize, populate ? Source : null, features, inodes, inodeSize);
+    public Task MakeAsync(long sizeBytes, int blockSize, bool populate = false, string? features = null, int? inodes = null, int? inodeSize = null, string type = "ext2", string[]? extra = null) =>
+        E2fsprogs.MakeAsync(Image, sizeBytes, blockSize, populate ? Source : null, features, inodes, inodeSize, type, extra);
 
     public ImageFileDevice Device()
     {
