@@ -140,6 +140,9 @@ namespace Tessera.Storage.Ext2
             if (r < 0) { FreeInode(number, true); CommitBitmaps(); return r; }
             inode.Size = (ulong)_blockSize;
 
+            // The parent counts the new ".." before it exists on disk (a count too high is harmless).
+            r = AdjustLinks(dirIno, +1);
+            if (r < 0) return r;
             // The first block: "." (12 bytes) and ".." spanning the rest (Poirier §4.1).
             new Span<byte>(_directoryBlock).Clear();
             Ext2DirectoryEntry.Write(_directoryBlock, 0, number, 12, "."u8, Ext2DirectoryEntry.TypeDirectory, _fileTypeFeature);
@@ -147,7 +150,6 @@ namespace Tessera.Storage.Ext2
             r = CommitBitmaps();
             if (r >= 0) r = WriteBlocks(block, _directoryBlock);
             if (r >= 0) r = WriteInode(ref inode, fresh: true);
-            if (r >= 0) r = AdjustLinks(dirIno, +1);      // the new ".." (before the name exists)
             if (r < 0) return r;
             r = AddEntry(dirIno, name, number, Ext2DirectoryEntry.TypeDirectory);
             if (r < 0)

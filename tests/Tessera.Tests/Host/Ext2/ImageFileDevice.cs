@@ -15,8 +15,8 @@ public sealed class ImageFileDevice : BlockDevice, IDisposable
     private readonly ulong _blockCount;
 
     public int Reads, Writes, Flushes;
-    /// <summary>When not null, every write is appended: (byte offset, bytes).</summary>
-    public List<(long Offset, byte[] Data)>? WriteLog;
+    /// <summary>When not null, every write is appended: (byte offset, bytes); a flush as (-1, null).</summary>
+    public List<(long Offset, byte[]? Data)>? WriteLog;
 
     public ImageFileDevice(string path, int blockSize = 512)
     {
@@ -56,6 +56,7 @@ public sealed class ImageFileDevice : BlockDevice, IDisposable
     public override int Flush()
     {
         Flushes++;
+        WriteLog?.Add((-1, null));
         return 0;
     }
 
