@@ -24,7 +24,7 @@ public sealed class BootTests(ITestOutputHelper output)
     {
         ["processor"] = [],
         ["memory"] = [],
-        ["storage"] = [],
+        ["storage"] = ["storage.ext2"],
     };
 
     public static TheoryData<string, bool> KindsAndBootPaths()

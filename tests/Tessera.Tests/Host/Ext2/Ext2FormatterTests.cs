@@ -1,3 +1,4 @@
+using Tessera.Storage;
 using Tessera.Storage.Ext2;
 using Xunit;
 using static Tessera.Tests.Host.Ext2.Ext2ReadTests;
