@@ -17,6 +17,7 @@ namespace Tessera
         /// </summary>
         public static void RunSelfTests()
         {
+            SelfTest.Run(new Ext2SelfTest());
             StorageDisk.Start();
             if (KernelMain.CommandLine.Has("blk-selftest")) BlkSelfTests.RunAll(KernelMain.CommandLine);
         }
