@@ -49,6 +49,7 @@ public sealed class RigLauncher : IAsyncDisposable
             {
                 Kind = node.Role, Append = config.CommandLineFor(node), Memory = config.GuestMemory,
                 GdbPort = gdbPort, WaitForGdb = gdb, NetworkArguments = extra,
+                Initrd = node.Role == "memory" ? config.ModulesArgument() : null,
             };
             _vms.Add(new QemuVm(options, Path.Combine(logDir, node.Name + ".log"))
             {
