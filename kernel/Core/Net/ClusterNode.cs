@@ -1,5 +1,5 @@
 // A kernel's place in the rig: the NIC, the RPC endpoint and the services every node
-// offers (HELLO, ECHO, STATS). The processor greets its peers at boot and prints the
+// offers (HELLO, ECHO, STATS, PAGE). The processor greets its peers at boot and prints the
 // cluster table; every node then serves RPCs.
 using System;
 using Tessera.Core.Cluster;
@@ -41,6 +41,7 @@ namespace Tessera.Core.Net
             Endpoint.Register(RpcOpcode.Hello, new HelloHandler(Endpoint, ownRole));
             Endpoint.Register(RpcOpcode.Echo, new EchoService());
             Endpoint.Register(RpcOpcode.Stats, new StatsHandler(Endpoint.Counters));
+            Endpoint.Register(RpcOpcode.Page, new PageService());
             return true;
         }
 
