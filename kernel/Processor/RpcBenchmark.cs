@@ -16,6 +16,7 @@
 //   bench: start node=2 calls=10000 warmup=1000 seconds=3
 //   bench: rtt name=echo-64 payload=64 reply=64 calls=10000 failures=0 mismatches=0 retransmissions=0 min=... p1=... p10=... p25=... p50=... p75=... p90=... p99=... p999=... max=... mean=...
 //   bench: throughput name=page calls=N failures=0 mismatches=0 bytes=B ns=T
+//   bench: cost name=crc32c-4096 ns=...            (RpcCostProfile: what the pieces of a call cost)
 //   bench: done
 using System;
 using Tessera.Core;
@@ -81,6 +82,7 @@ namespace Tessera
             Echo((ushort)memory, "echo-64", request, 64, reply, samples, warmup);
             Echo((ushort)memory, "echo-4096", request, 4096, reply, samples, warmup);
             Pages((ushort)memory, reply, samples, warmup, seconds);
+            RpcCostProfile.Run(request);
             Console.WriteLine("bench: done");
         }
 

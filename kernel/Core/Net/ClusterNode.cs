@@ -128,9 +128,13 @@ namespace Tessera.Core.Net
                 if (nic.ReceiveVector < 0) { Cpu.Pause(); continue; }
                 // Interrupts off between the last look and hlt, so a frame arriving in between
                 // still wakes us: sti takes effect after the next instruction (SDM Vol. 2B, STI).
+                // The device interrupts only while we sleep: a busy (polling) node is not
+                // interrupted for every frame (VirtioNet.WakeOnReceive).
                 Cpu.DisableInterrupts();
-                if (nic.HasReceived) { Cpu.EnableInterrupts(); continue; }
+                nic.WakeOnReceive(true);
+                if (nic.HasReceived) { nic.WakeOnReceive(false); Cpu.EnableInterrupts(); continue; }
                 Cpu.EnableInterruptsAndHalt();
+                nic.WakeOnReceive(false);
             }
         }
     }
