@@ -47,6 +47,9 @@ public static class RpcBenchmark
     private static readonly TimeSpan TesseraTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan LinuxTimeout = TimeSpan.FromMinutes(10);
 
+    // The `bench: cost` lines of every Tessera run (RpcCostProfile), in nanoseconds, by name in first-seen order.
+    private static readonly Dictionary<string, List<double>> Costs = [];
+
     public static async Task<int> RunAsync(int runs, int calls)
     {
         if (runs < 1) return Verbs.Fail("--runs must be at least 1");
@@ -92,6 +95,9 @@ public static class RpcBenchmark
         }
 
         report.Machine.Add(new("load average after", LoadAverage()));
+        if (Costs.Count > 0)
+            report.Notes.Add("What the pieces of a call cost inside the processor VM (`bench: cost` lines, mean of 1000 back-to-back repetitions, median across runs; docs/bench-rpc.md takes a round trip apart with them): "
+                + string.Join(", ", Costs.Select(kv => $"{kv.Key} {SampleStats.Median(kv.Value) / 1000:0.00} µs")) + ".");
         var written = report.WriteAll(outDir);
         AnsiConsole.Write(report.ToConsoleTable());
         AnsiConsole.MarkupLineInterpolated($"wrote {Path.GetRelativePath(Repo.Root, written.Json)}, {Path.GetRelativePath(Repo.Root, written.Markdown)}, {Path.GetRelativePath(Repo.Root, written.Png)}");
@@ -187,6 +193,12 @@ public static class RpcBenchmark
                     Record(report.Row(PageFetch), RoundTrips.FromBenchLine(page));
                     double seconds = throughput.Number("ns") / 1e9;
                     report.Row(PageThroughput).Samples.Add(throughput.Number("bytes") / seconds / (1024 * 1024));
+                    foreach (var cost in lines.Select(BenchLine.Parse).Where(l => l?.Kind == "cost"))
+                    {
+                        string name = cost!.Text("name");
+                        if (!Costs.TryGetValue(name, out var values)) Costs[name] = values = [];
+                        values.Add(cost.Number("ns"));
+                    }
                     ulong retransmissions = echo64.Number("retransmissions") + echo4k.Number("retransmissions") + page.Number("retransmissions");
                     ulong lost = echo64.Number("failures") + echo4k.Number("failures") + page.Number("failures")
                                + echo64.Number("mismatches") + echo4k.Number("mismatches") + page.Number("mismatches");
