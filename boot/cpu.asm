@@ -42,6 +42,14 @@ cpu_rdtsc:
     or rax, rdx
     ret
 
+; A full memory barrier: no later load passes an earlier store (x86 may otherwise
+; reorder exactly that pair, Intel SDM Vol. 3A §9.2.3.4); virtio needs it between
+; publishing buffers and reading whether the device wants to be told (virtio 1.1 §2.6.13.6).
+global cpu_memory_fence
+cpu_memory_fence:
+    mfence
+    ret
+
 global cpu_halt, cpu_pause, cpu_disable_interrupts, cpu_enable_interrupts
 cpu_halt:
     hlt

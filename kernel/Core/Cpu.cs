@@ -16,6 +16,8 @@ namespace Tessera.Core
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_rdtsc")] public static extern ulong ReadTimestampCounter();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_halt")] public static extern void Halt();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_pause")] public static extern void Pause();
+        /// <summary>mfence: every earlier load and store completes before any later one (virtio's "suitable memory barrier").</summary>
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_memory_fence")] public static extern void MemoryFence();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_disable_interrupts")] public static extern void DisableInterrupts();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_enable_interrupts")] public static extern void EnableInterrupts();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("cpu_read_cr0")] public static extern ulong ReadCr0();

@@ -23,6 +23,7 @@ namespace Tessera
             ulong helloTimeout = KernelMain.CommandLine.TryGetSize("hello_timeout", out ulong seconds) && seconds > 0 ? seconds : 30;
             ClusterNode.GreetPeers(helloTimeout);
             RpcTest.RunIfAsked();
+            RpcBenchmark.RunIfAsked();
             ClusterNode.Serve();
         }
     }

@@ -1,4 +1,5 @@
-// Span<T> and ReadOnlySpan<T>: a reference and a length, bounds-checked on every index.
+// Span<T> and ReadOnlySpan<T>: a reference and a length, bounds-checked on every index;
+// CopyTo is one memmove (kernel/Runtime/Memory.cs).
 using System.Runtime.CompilerServices;
 
 namespace System
@@ -60,10 +61,13 @@ namespace System
         public void Fill(T value) { for (int i = 0; i < _length; i++) Unsafe.Add(ref _reference, i) = value; }
         public void Clear() { for (int i = 0; i < _length; i++) Unsafe.Add(ref _reference, i) = default!; }
 
+        /// <summary>Copies into destination (which may overlap): one memmove, since without a GC
+        /// even references copy as plain bytes (see Buffer.BulkMoveWithWriteBarrier).</summary>
         public void CopyTo(Span<T> destination)
         {
             if ((uint)_length > (uint)destination.Length) Internal.Runtime.CompilerHelpers.ThrowHelpers.ThrowArgumentException();
-            for (int i = 0; i < _length; i++) destination[i] = Unsafe.Add(ref _reference, i);
+            SpanHelpers.Memmove(ref Unsafe.As<T, byte>(ref destination.GetPinnableReference()), ref Unsafe.As<T, byte>(ref _reference),
+                (nuint)_length * (nuint)Unsafe.SizeOf<T>());
         }
 
         public ref T GetPinnableReference() => ref _reference;
@@ -126,10 +130,13 @@ namespace System
             return new ReadOnlySpan<T>(ref Unsafe.Add(ref _reference, start), length);
         }
 
+        /// <summary>Copies into destination (which may overlap): one memmove, since without a GC
+        /// even references copy as plain bytes (see Buffer.BulkMoveWithWriteBarrier).</summary>
         public void CopyTo(Span<T> destination)
         {
             if ((uint)_length > (uint)destination.Length) Internal.Runtime.CompilerHelpers.ThrowHelpers.ThrowArgumentException();
-            for (int i = 0; i < _length; i++) destination[i] = Unsafe.Add(ref _reference, i);
+            SpanHelpers.Memmove(ref Unsafe.As<T, byte>(ref destination.GetPinnableReference()), ref Unsafe.As<T, byte>(ref Unsafe.AsRef(in _reference)),
+                (nuint)_length * (nuint)Unsafe.SizeOf<T>());
         }
 
         public ref readonly T GetPinnableReference() => ref _reference;

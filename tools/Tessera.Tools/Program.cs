@@ -49,16 +49,19 @@ test.SetAction(async (parse, _) => await Verbs.TestAsync(parse.GetValue(full), p
 root.Subcommands.Add(test);
 
 // ---- bench ----
-var benchWhat = new Argument<string>("what") { Description = "boot" };
-var runs = new Option<int>("--runs") { Description = "Runs per configuration (min and median are reported)", DefaultValueFactory = _ => 5 };
-var bench = new Command("bench", "Measure Tessera against its baselines; writes out/bench/<what>.{json,md,png}") { benchWhat, runs };
+var benchWhat = new Argument<string>("what") { Description = "boot or rpc" };
+var runs = new Option<int?>("--runs") { Description = "Runs per configuration, min and median are reported (default: boot 5, rpc 3)" };
+var calls = new Option<int>("--calls") { Description = "rpc: measured calls (and pings, and UDP round trips) per run", DefaultValueFactory = _ => 10000 };
+var bench = new Command("bench", "Measure Tessera against its baselines; writes out/bench/<what>.{json,md,png}") { benchWhat, runs, calls };
 bench.SetAction(async (parse, _) =>
 {
+    string what = parse.GetValue(benchWhat)!;
+    if (what is not ("boot" or "rpc")) return Verbs.Fail($"unknown benchmark '{what}' (known: boot, rpc)");
     if (!await Verbs.BuildAsync(Repo.Kinds, false)) return 1;
-    return parse.GetValue(benchWhat) switch
+    return what switch
     {
-        "boot" => await BootBenchmark.RunAsync(parse.GetValue(runs)),
-        var other => Verbs.Fail($"unknown benchmark '{other}' (known: boot)"),
+        "boot" => await BootBenchmark.RunAsync(parse.GetValue(runs) ?? 5),
+        _ => await RpcBenchmark.RunAsync(parse.GetValue(runs) ?? 3, parse.GetValue(calls)),
     };
 });
 root.Subcommands.Add(bench);

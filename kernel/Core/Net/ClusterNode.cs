@@ -1,5 +1,5 @@
 // A kernel's place in the rig: the NIC, the RPC endpoint and the services every node
-// offers (HELLO, ECHO, STATS). The processor greets its peers at boot and prints the
+// offers (HELLO, ECHO, STATS, PAGE). The processor greets its peers at boot and prints the
 // cluster table; every node then serves RPCs.
 using System;
 using Tessera.Core.Cluster;
@@ -41,6 +41,7 @@ namespace Tessera.Core.Net
             Endpoint.Register(RpcOpcode.Hello, new HelloHandler(Endpoint, ownRole));
             Endpoint.Register(RpcOpcode.Echo, new EchoService());
             Endpoint.Register(RpcOpcode.Stats, new StatsHandler(Endpoint.Counters));
+            Endpoint.Register(RpcOpcode.Page, new PageService());
             return true;
         }
 
@@ -127,9 +128,13 @@ namespace Tessera.Core.Net
                 if (nic.ReceiveVector < 0) { Cpu.Pause(); continue; }
                 // Interrupts off between the last look and hlt, so a frame arriving in between
                 // still wakes us: sti takes effect after the next instruction (SDM Vol. 2B, STI).
+                // The device interrupts only while we sleep: a busy (polling) node is not
+                // interrupted for every frame (VirtioNet.WakeOnReceive).
                 Cpu.DisableInterrupts();
-                if (nic.HasReceived) { Cpu.EnableInterrupts(); continue; }
+                nic.WakeOnReceive(true);
+                if (nic.HasReceived) { nic.WakeOnReceive(false); Cpu.EnableInterrupts(); continue; }
                 Cpu.EnableInterruptsAndHalt();
+                nic.WakeOnReceive(false);
             }
         }
     }

@@ -35,8 +35,7 @@ namespace Tessera.Core.Rpc
         private ushort _waitingPeer;
         private bool _replyArrived;
         private int _replyStatus;
-        private int _replyLength;
-        private byte[] _replyBuffer = new byte[RpcMessage.MaxPayload];
+        private int _replyLength;           // -1: the reply did not fit the caller's buffer
 
         /// <param name="firstRequestId">
         /// Where this incarnation's request ids start; the kernels use the TSC so a rebooted
@@ -87,7 +86,7 @@ namespace Tessera.Core.Rpc
                 };
                 SendFrame(header, request);
                 ulong deadline = _clock.NowNanoseconds + timeout;
-                while (!_replyArrived && _clock.NowNanoseconds < deadline) Poll();
+                while (!_replyArrived && _clock.NowNanoseconds < deadline) Poll(reply);
                 if (_replyArrived) break;
                 timeout *= 2;
             }
@@ -98,14 +97,19 @@ namespace Tessera.Core.Rpc
                 Counters.Timeouts++;
                 return result;
             }
-            if (_replyLength > reply.Length) return RpcStatus.EMSGSIZE;
-            new ReadOnlySpan<byte>(_replyBuffer, 0, _replyLength).CopyTo(reply);
+            if (_replyLength < 0) return RpcStatus.EMSGSIZE;
             replyLength = _replyLength;
             return _replyStatus;
         }
 
         /// <summary>Handles every frame waiting on the link; returns how many were handled.</summary>
-        public int Poll()
+        public int Poll() => Poll(default);
+
+        /// <summary>
+        /// Poll for Call: the awaited reply's payload goes straight from the received frame into
+        /// the caller's buffer (one copy fewer per call than going through a buffer of our own).
+        /// </summary>
+        private int Poll(Span<byte> reply)
         {
             int handled = 0;
             while (true)
@@ -114,11 +118,11 @@ namespace Tessera.Core.Rpc
                 if (length <= 0) return handled;
                 handled++;
                 Counters.FramesReceived++;
-                HandleFrame(new ReadOnlySpan<byte>(_rx, 0, length));
+                HandleFrame(new ReadOnlySpan<byte>(_rx, 0, length), reply);
             }
         }
 
-        private void HandleFrame(ReadOnlySpan<byte> frame)
+        private void HandleFrame(ReadOnlySpan<byte> frame, Span<byte> reply)
         {
             RpcDecodeError error = RpcMessage.Decode(frame, out RpcHeader h);
             if (error == RpcDecodeError.None && h.Destination != Node) error = RpcDecodeError.NotForUs;
@@ -130,8 +134,12 @@ namespace Tessera.Core.Rpc
             {
                 if (_waiting && !_replyArrived && h.RequestId == _waitingId && h.Source == _waitingPeer)
                 {
-                    payload.CopyTo(_replyBuffer);
-                    _replyLength = payload.Length;
+                    if (payload.Length <= reply.Length)
+                    {
+                        payload.CopyTo(reply);
+                        _replyLength = payload.Length;
+                    }
+                    else _replyLength = -1;
                     _replyStatus = h.IsError ? (h.Status < 0 ? h.Status : RpcStatus.EIO) : RpcStatus.Ok;
                     _replyArrived = true;
                 }

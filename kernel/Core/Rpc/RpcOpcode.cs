@@ -6,6 +6,7 @@ namespace Tessera.Core.Rpc
         public const ushort Hello = 1;        // membership: who are you (role, node id)
         public const ushort Echo = 2;         // returns its payload unchanged (tests, benchmarks)
         public const ushort Stats = 3;        // the server's RPC counters
+        public const ushort Page = 4;         // a 4 KiB page for an 8-byte page number (benchmarks: PCACHE_MISS's shape)
 
         // processor -> memory (issue 5)
         public const ushort PcacheMiss = 16;

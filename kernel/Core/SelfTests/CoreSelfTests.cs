@@ -16,6 +16,7 @@ namespace Tessera.Core
             SelfTest.Run(new GenericInterfaceDispatchSelfTest());
             SelfTest.Run(new CastSelfTest());
             SelfTest.Run(new SpanSelfTest());
+            SelfTest.Run(new MemmoveSelfTest());
             SelfTest.Run(new BootInfoSelfTest());
             SelfTest.Run(new CommandLineSelfTest());
             SelfTest.Run(new ClockSelfTest());

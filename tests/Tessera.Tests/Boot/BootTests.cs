@@ -17,7 +17,7 @@ public sealed class BootTests(ITestOutputHelper output)
     [
         "runtime.allocation", "runtime.strings", "runtime.statics", "runtime.virtual-calls",
         "runtime.interface-calls", "runtime.interface-dispatch", "runtime.generic-interface-dispatch",
-        "runtime.casts", "runtime.spans",
+        "runtime.casts", "runtime.spans", "runtime.memmove",
         "boot.information", "boot.command-line", "time.tsc",
         "interrupts.breakpoint-handler", "interrupts.divide-error-handler", "interrupts.page-fault-handler",
         "interrupts.nmi-on-its-own-stack", "interrupts.self-ipi", "interrupts.ioapic-pit", "interrupts.spinlock",

@@ -1,5 +1,6 @@
 using Tessera.Core.Rpc;
 using Tessera.Tools;
+using Tessera.Tools.Bench;
 using Tessera.Tools.Qemu;
 using Tessera.Tools.Rig;
 using Xunit;
@@ -81,6 +82,39 @@ public sealed class RigTests(ITestOutputHelper output)
         var lines = rig.Vms[0].Lines;
         Assert.Contains(lines, l => l.StartsWith("rpc-test: node 2: 10000 ok, 0 mismatched, 0 failed,"));
         Assert.Contains(lines, l => l.StartsWith("rpc-test: node 3: 10000 ok, 0 mismatched, 0 failed,"));
+    }
+
+    [Fact]
+    public async Task BenchRpcMeasuresEverySeriesWithEveryReplyChecked()
+    {
+        // The processor side of `./build.sh bench rpc` (kernel/Processor/RpcBenchmark.cs), small.
+        await using var rig = Launch("bench-rpc", new RigConfig { Storages = 0, Append = "bench=rpc bench_calls=300 bench_warmup=20 bench_seconds=1" });
+        rig.Start();
+        await WaitForProcessorLine(rig, l => l == "bench: done", TimeSpan.FromMinutes(5));
+        var lines = rig.Vms[0].Lines;
+        Assert.Contains("bench: start node=2 calls=300 warmup=20 seconds=1", lines);
+        foreach (var (name, payload, replySize) in new[] { ("echo-64", 64ul, 64ul), ("echo-4096", 4096ul, 4096ul), ("page", 8ul, 4096ul) })
+        {
+            var line = BenchLine.Find(lines, "rtt", name);
+            Assert.True(line != null, $"no rtt line for {name}");
+            Assert.Equal(payload, line!.Number("payload"));
+            Assert.Equal(replySize, line.Number("reply"));
+            Assert.Equal(0ul, line.Number("failures"));
+            Assert.Equal(0ul, line.Number("mismatches"));   // every reply compared byte for byte
+            if (name != "page") Assert.Equal(300ul, line.Number("samples"));
+            Assert.InRange(line.Number("samples"), 1ul, 300ul);
+            // Percentiles of sorted samples come in order.
+            ulong[] ordered = [.. new[] { "min", "p1", "p10", "p25", "p50", "p75", "p90", "p99", "p999", "max" }.Select(line.Number)];
+            Assert.True(ordered[0] > 0, "a round trip of zero nanoseconds");
+            Assert.Equal(ordered.Order(), ordered);
+            Assert.InRange(line.Number("mean"), ordered[0], ordered[^1]);
+        }
+        var throughput = BenchLine.Find(lines, "throughput", "page")!;
+        Assert.Equal(0ul, throughput.Number("failures") + throughput.Number("mismatches"));
+        Assert.Equal(throughput.Number("calls") * 4096, throughput.Number("bytes"));
+        Assert.True(throughput.Number("ns") >= 1_000_000_000ul, "the throughput loop runs for bench_seconds");
+        foreach (var cost in new[] { "crc32c-64", "encode-4096", "decode-4096", "memmove-4096", "queue-notify", "empty-poll" })
+            Assert.Contains(lines, l => l.StartsWith($"bench: cost name={cost} ns=", StringComparison.Ordinal));
     }
 
     [Fact]

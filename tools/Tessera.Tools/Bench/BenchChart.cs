@@ -19,10 +19,17 @@ public static class BenchChart
     private static readonly Lock FontGate = new();
     private static bool _fontLoaded;
 
+    // Markers for a row's statistics (RowStatistic), one shape each in column order.
+    private static readonly MarkerShape[] StatisticShapes = [MarkerShape.OpenTriangleUp, MarkerShape.OpenDiamond, MarkerShape.OpenSquare, MarkerShape.Cross];
+
+    /// <summary>The rows the chart draws: those in the report's unit (one axis, one unit).</summary>
+    public static IReadOnlyList<BenchRow> ChartedRows(BenchReport report) =>
+        report.Rows.Where(r => report.UnitOf(r) == report.Unit).ToList();
+
     public static void RenderPng(BenchReport report, string path, int width = 1100)
     {
         var plot = Create(report);
-        int height = 140 + 46 * Math.Max(1, report.Rows.Count);
+        int height = 140 + 46 * Math.Max(1, ChartedRows(report).Count);
         plot.SavePng(path, width, height);
     }
 
@@ -32,7 +39,7 @@ public static class BenchChart
         var plot = new Plot();
         plot.Font.Set(FontName);
 
-        var rows = report.Rows;
+        var rows = ChartedRows(report);
         int n = rows.Count;
         var bars = new List<Bar>();
         var tickPositions = new double[n];
@@ -70,6 +77,17 @@ public static class BenchChart
                 MarkerShape.FilledCircle, 7, MinMarker);
         }
 
+        var statistics = rows.SelectMany(r => r.Statistics).Where(st => st.InChart).Select(st => st.Label).Distinct().ToList();
+        for (int k = 0; k < statistics.Count; k++)
+        {
+            var points = rows.Select((r, i) => (value: r.Statistics.FirstOrDefault(st => st.Label == statistics[k])?.Value ?? double.NaN, i))
+                .Where(p => !double.IsNaN(p.value)).ToList();
+            if (points.Count == 0) continue;
+            var shape = StatisticShapes[k % StatisticShapes.Length];
+            plot.Add.Markers(points.Select(p => p.value).ToArray(), points.Select(p => (double)(n - 1 - p.i)).ToArray(), shape, 9, MinMarker);
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = statistics[k], MarkerShape = shape, MarkerLineColor = MinMarker, MarkerFillColor = MinMarker, MarkerSize = 9 });
+        }
+
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "median", FillColor = Measured });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "baseline median", FillColor = Baseline });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "min", MarkerShape = MarkerShape.FilledCircle, MarkerFillColor = MinMarker, MarkerLineColor = MinMarker, MarkerSize = 7 });
@@ -84,7 +102,8 @@ public static class BenchChart
         plot.Title(report.Title + "  ·  " + report.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), 16);
 
         // Bars grow from zero; leave room on the right for the value labels.
-        double max = rows.Select(r => r.Median).Where(v => !double.IsNaN(v)).DefaultIfEmpty(1).Max();
+        double max = rows.Select(r => r.Median).Concat(rows.SelectMany(r => r.Statistics).Where(st => st.InChart).Select(st => st.Value))
+            .Where(v => !double.IsNaN(v)).DefaultIfEmpty(1).Max();
         plot.Axes.SetLimitsX(0, max * 1.18);
         plot.Axes.SetLimitsY(-0.6, n - 0.4);
         return plot;

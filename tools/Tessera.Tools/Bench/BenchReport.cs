@@ -56,8 +56,25 @@ public sealed class BenchReport
     public bool AllTargetsMet =>
         Rows.All(r => r.Samples.Count > 0) && Rows.SelectMany(Compare).All(c => c.Met != false);
 
-    public string FormatValue(double value) =>
-        double.IsNaN(value) ? "—" : value.ToString("F" + Decimals, CultureInfo.InvariantCulture) + (Unit.Length > 0 ? " " + Unit : "");
+    public string FormatValue(double value) => FormatValue(value, Unit, Decimals);
+
+    /// <summary>A value of this row, in the row's own unit and decimals where it has them.</summary>
+    public string FormatValue(BenchRow row, double value) => FormatValue(value, UnitOf(row), row.Decimals ?? Decimals);
+
+    public string UnitOf(BenchRow row) => row.Unit ?? Unit;
+
+    private static string FormatValue(double value, string unit, int decimals) =>
+        double.IsNaN(value) ? "—" : value.ToString("F" + decimals, CultureInfo.InvariantCulture) + (unit.Length > 0 ? " " + unit : "");
+
+    /// <summary>The statistic columns (after median): every statistic label in order of first appearance.</summary>
+    public IReadOnlyList<string> StatisticLabels =>
+        Rows.SelectMany(r => r.Statistics).Select(s => s.Label).Distinct().ToList();
+
+    private string StatisticCell(BenchRow row, string label)
+    {
+        var statistic = row.Statistics.FirstOrDefault(s => s.Label == label);
+        return statistic is null ? "" : FormatValue(row, statistic.Value);
+    }
 
     public static string FormatRatio(double ratio) =>
         double.IsNaN(ratio) ? "—" : ratio.ToString(ratio < 0.1 ? "0.000" : "0.00", CultureInfo.InvariantCulture) + "×";
@@ -65,7 +82,9 @@ public sealed class BenchReport
     // ---------------------------------------------------------------- JSON
 
     private sealed record JsonComparison(string Label, string Baseline, double? AtMost, double? AtLeast, double? MedianRatio, double? MinRatio, bool? Met);
-    private sealed record JsonRow(string Name, bool Baseline, string? Description, int Runs, int Failures, double? Min, double? Median, double[] Samples, JsonComparison[] Comparisons);
+    private sealed record JsonStatistic(string Label, string Aggregate, double? Value, double[] Samples);
+    private sealed record JsonRow(string Name, bool Baseline, string? Description, string? Unit, int Runs, int Failures, double? Min, double? Median, double[] Samples,
+        JsonStatistic[]? Statistics, JsonComparison[] Comparisons);
     private sealed record JsonReport(string Name, string Title, string Metric, string Unit, DateTimeOffset Date, Dictionary<string, string> Machine,
         string[] Notes, bool AllTargetsMet, JsonRow[] Rows);
 
@@ -81,7 +100,8 @@ public sealed class BenchReport
     public string ToJson()
     {
         var report = new JsonReport(Name, Title, Metric, Unit, Date, Machine.ToDictionary(kv => kv.Key, kv => kv.Value), [.. Notes], AllTargetsMet,
-            Rows.Select(r => new JsonRow(r.Name, r.IsBaseline, r.Description, r.Samples.Count, r.Failures, OrNull(r.Min), OrNull(r.Median), [.. r.Samples],
+            Rows.Select(r => new JsonRow(r.Name, r.IsBaseline, r.Description, r.Unit, r.Samples.Count, r.Failures, OrNull(r.Min), OrNull(r.Median), [.. r.Samples],
+                r.Statistics.Count == 0 ? null : r.Statistics.Select(s => new JsonStatistic(s.Label, s.Aggregate.ToString().ToLowerInvariant(), OrNull(s.Value), [.. s.Samples])).ToArray(),
                 Compare(r).Select(c => new JsonComparison(c.Comparison.Label, c.Comparison.Baseline, c.Comparison.AtMost, c.Comparison.AtLeast,
                     OrNull(c.MedianRatio), OrNull(c.MinRatio), c.Met)).ToArray())).ToArray());
         return JsonSerializer.Serialize(report, JsonOptions) + "\n";
@@ -125,9 +145,12 @@ public sealed class BenchReport
         md.Append("## ").Append(Title).Append("\n\n");
         md.Append(Metric).Append(". Min and median over the runs; ratios are of medians (of mins in brackets), ")
           .Append("a target applies to the median ratio.\n\n");
+        var statistics = StatisticLabels;
         md.Append("| configuration | runs | min | median |");
+        foreach (var s in statistics) md.Append(' ').Append(s).Append(" |");
         foreach (var l in labels) md.Append(' ').Append(ColumnHeader(l)).Append(" |");
         md.Append("\n|---|---:|---:|---:|");
+        foreach (var _ in statistics) md.Append("---:|");
         foreach (var _ in labels) md.Append("---:|");
         md.Append('\n');
         foreach (var r in Rows)
@@ -135,8 +158,9 @@ public sealed class BenchReport
             string name = r.Name.Replace("|", "\\|");   // a pipe would end the cell
             md.Append("| ").Append(r.IsBaseline ? $"*{name}* (baseline)" : name)
               .Append(" | ").Append(RunsText(r))
-              .Append(" | ").Append(FormatValue(r.Min))
-              .Append(" | ").Append(FormatValue(r.Median)).Append(" |");
+              .Append(" | ").Append(FormatValue(r, r.Min))
+              .Append(" | ").Append(FormatValue(r, r.Median)).Append(" |");
+            foreach (var s in statistics) md.Append(' ').Append(StatisticCell(r, s)).Append(" |");
             foreach (var l in labels) md.Append(' ').Append(RatioCell(r, l, markdown: true)).Append(" |");
             md.Append('\n');
         }
@@ -172,6 +196,8 @@ public sealed class BenchReport
         table.AddColumn(new TableColumn("runs").RightAligned());
         table.AddColumn(new TableColumn("min").RightAligned());
         table.AddColumn(new TableColumn("median").RightAligned());
+        var statistics = StatisticLabels;
+        foreach (var s in statistics) table.AddColumn(new TableColumn(Markup.Escape(s)).RightAligned());
         foreach (var l in labels) table.AddColumn(new TableColumn(Markup.Escape(ColumnHeader(l))).RightAligned());
         foreach (var r in Rows)
         {
@@ -179,8 +205,9 @@ public sealed class BenchReport
             {
                 r.IsBaseline ? $"[grey]{Markup.Escape(r.Name)} (baseline)[/]" : Markup.Escape(r.Name),
                 r.Failures == 0 ? RunsText(r) : $"[yellow]{Markup.Escape(RunsText(r))}[/]",
-                FormatValue(r.Min), FormatValue(r.Median),
+                FormatValue(r, r.Min), FormatValue(r, r.Median),
             };
+            foreach (var s in statistics) cells.Add(Markup.Escape(StatisticCell(r, s)));
             foreach (var l in labels)
             {
                 var result = Compare(r).FirstOrDefault(c => c.Comparison.Label == l);

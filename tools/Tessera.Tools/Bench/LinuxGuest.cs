@@ -45,19 +45,147 @@ public sealed record LinuxGuest(string Package, string Version, string BzImagePa
     /// <summary>Makes sure the kernel is cached and builds the initramfs.</summary>
     public static async Task<LinuxGuest> PrepareAsync()
     {
-        var (package, version, dir) = await EnsureKernelAsync();
+        var (package, version, dir) = await EnsureKernelAsync(withModules: false);
         string initramfs = await BuildInitramfsAsync();
         return new LinuxGuest(package, version, Path.Combine(dir, "vmlinuz"), Path.Combine(dir, "vmlinux"), initramfs);
     }
 
-    private static async Task<(string Package, string Version, string Dir)> EnsureKernelAsync()
+    // ------------------------------------------------------------------ the network guest
+
+    /// <summary>
+    /// The modules a virtio-net NIC needs in Debian's kernel, which builds virtio itself as
+    /// modules too: the PCI transport (virtio_pci) and the driver (virtio_net); their
+    /// dependencies (virtio, virtio_ring, virtio_pci_modern_dev, virtio_pci_legacy_dev,
+    /// net_failover, failover) are found from each module's depends= (KernelModules).
+    /// </summary>
+    public static readonly string[] NetworkModuleRoots = ["virtio_pci", "virtio_net"];
+
+    // Where those modules and their dependencies live in the package: the tar patterns that
+    // extract them (with --no-wildcards-match-slash, so `*` stays within one directory).
+    private static readonly string[] ModulePatterns =
+    [
+        "./lib/modules/*/kernel/drivers/virtio/*.ko*",
+        "./lib/modules/*/kernel/drivers/net/*.ko*",
+        "./lib/modules/*/kernel/net/core/*.ko*",
+    ];
+
+    public static string NetworkInitSource => Repo.Path("tests", "apps", "linux-ping-init.sh");
+
+    /// <summary>
+    /// The Linux baseline of `bench rpc`: the same kernel as `bench boot` (the PVH vmlinux), an
+    /// initramfs with BusyBox (static, from Debian's busybox-static) for its shell, insmod, ip and
+    /// ping, the virtio-net modules from the kernel's own package, and tests/apps/linux-ping-init.sh
+    /// as /init. Kernel, modules and BusyBox are fetched once into out/cache/.
+    /// </summary>
+    public static async Task<LinuxNetworkGuest> PrepareNetworkAsync()
+    {
+        var (package, version, dir) = await EnsureKernelAsync(withModules: true);
+        var (busyboxVersion, busybox) = await EnsureBusyboxAsync();
+        string modulesDir = Path.Combine(dir, "modules");
+        var order = File.ReadAllLines(Path.Combine(modulesDir, "order")).Where(l => l.Length > 0).ToList();
+
+        var cpio = new CpioNewcWriter();
+        foreach (var d in new[] { "bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "modules" }) cpio.AddDirectory(d);
+        cpio.AddCharDevice("dev/console", major: 5, minor: 1);
+        cpio.AddFile("bin/busybox", await File.ReadAllBytesAsync(busybox), permissions: 0x1ED /* 0755 */);
+        foreach (var m in order) cpio.AddFile($"modules/{m}.ko", await File.ReadAllBytesAsync(Path.Combine(modulesDir, m + ".ko")));
+        cpio.AddFile("modules/order", System.Text.Encoding.ASCII.GetBytes(string.Join('\n', order) + "\n"));
+        cpio.AddFile("init", await File.ReadAllBytesAsync(NetworkInitSource), permissions: 0x1ED /* 0755 */);
+        Directory.CreateDirectory(WorkDir);
+        string initramfs = Path.Combine(WorkDir, "initramfs-net.cpio");
+        await File.WriteAllBytesAsync(initramfs, cpio.ToArray());
+        return new LinuxNetworkGuest(package, version, Path.Combine(dir, "vmlinux"), initramfs, order, busyboxVersion);
+    }
+
+    /// <summary>BusyBox from Debian's busybox-static (one static binary), cached in out/cache/busybox/VERSION/.</summary>
+    private static async Task<(string Version, string Path)> EnsureBusyboxAsync()
+    {
+        const string package = "busybox-static";
+        string cacheRoot = Repo.Path("out", "cache", "busybox");
+        string? version = HostTools.Find("apt-cache") is null ? null : await PackageVersionAsync(package);
+        if (version is null or "unknown")
+        {
+            // No package information: fall back on one fetched earlier.
+            var cached = Directory.Exists(cacheRoot) ? Directory.GetDirectories(cacheRoot).Order(StringComparer.Ordinal).LastOrDefault(d => File.Exists(Path.Combine(d, "busybox"))) : null;
+            if (cached is null) throw new BuildException("apt knows no busybox-static package (apt-get update failed?) and none is cached in out/cache/busybox");
+            return (Path.GetFileName(cached), Path.Combine(cached, "busybox"));
+        }
+        string dir = Path.Combine(cacheRoot, version.Replace(':', '_'));
+        string binary = Path.Combine(dir, "busybox");
+        if (File.Exists(binary)) return (version, binary);
+
+        AnsiConsole.MarkupLineInterpolated($"  [blue]busybox[/]        fetching {package} {version} (once; cached in out/cache/busybox)");
+        string download = Path.Combine(cacheRoot, "download");
+        try
+        {
+            string deb = await DownloadAsync(package, download);
+            await RunAsync(Cli.Wrap(HostTools.Require("dpkg-deb")).WithArguments(["--fsys-tarfile", deb])
+                | Cli.Wrap(HostTools.Require("tar")).WithArguments(["-x", "-C", download, "./bin/busybox"]));
+            Directory.CreateDirectory(dir);
+            File.Move(Path.Combine(download, "bin", "busybox"), binary, overwrite: true);
+        }
+        finally
+        {
+            if (Directory.Exists(download)) Directory.Delete(download, true);
+        }
+        return (version, binary);
+    }
+
+    /// <summary>Fetches a package's .deb with apt-get into a fresh directory; returns its path.</summary>
+    private static async Task<string> DownloadAsync(string package, string directory)
+    {
+        if (Directory.Exists(directory)) Directory.Delete(directory, true);
+        Directory.CreateDirectory(directory);
+        // As root apt warns that it cannot drop to the _apt user for this folder; harmless.
+        await RunAsync(Cli.Wrap(HostTools.Require("apt-get")).WithArguments(["download", "-qq", package]).WithWorkingDirectory(directory));
+        return Directory.GetFiles(directory, "*.deb").Single();
+    }
+
+    /// <summary>
+    /// Takes the network modules out of the kernel package (already downloaded into download/):
+    /// the candidates by ModulePatterns, then only the roots and what they depend on, each
+    /// decompressed if the package ships it compressed, into dir/modules/ with their load order
+    /// in dir/modules/order.
+    /// </summary>
+    private static async Task ExtractModulesAsync(string deb, string download, string dir)
+    {
+        string staging = Path.Combine(download, "modules");
+        Directory.CreateDirectory(staging);
+        await RunAsync(Cli.Wrap(HostTools.Require("dpkg-deb")).WithArguments(["--fsys-tarfile", deb])
+            | Cli.Wrap(HostTools.Require("tar")).WithArguments(["-x", "-C", staging, "--wildcards", "--no-wildcards-match-slash", .. ModulePatterns]));
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(staging, "*.ko*", SearchOption.AllDirectories))
+        {
+            string name = Path.GetFileName(file);
+            string plain = file;
+            if (name.EndsWith(".ko.xz", StringComparison.Ordinal))
+            {
+                plain = file[..^3];
+                await RunAsync(Cli.Wrap(HostTools.Require("xz")).WithArguments(["-d", "-k", "-f", file]));
+            }
+            else if (!name.EndsWith(".ko", StringComparison.Ordinal)) continue;
+            found[KernelModules.Canonical(Path.GetFileName(plain)[..^3])] = plain;
+        }
+        var order = KernelModules.LoadOrder(NetworkModuleRoots,
+            name => found.TryGetValue(name, out var path) ? KernelModules.Depends(File.ReadAllBytes(path)) : null);
+        string modules = Path.Combine(dir, "modules");
+        if (Directory.Exists(modules)) Directory.Delete(modules, true);
+        Directory.CreateDirectory(modules);
+        foreach (var m in order) File.Copy(found[m], Path.Combine(modules, m + ".ko"));
+        // Written last: its presence says the directory is complete.
+        await File.WriteAllLinesAsync(Path.Combine(modules, "order"), order);
+    }
+
+    private static async Task<(string Package, string Version, string Dir)> EnsureKernelAsync(bool withModules)
     {
         string? package = await NewestPackageAsync();
         if (package is null)
         {
             // Registry unreachable and no package list: fall back on a kernel fetched earlier.
             var cached = Directory.Exists(CacheDir)
-                ? Directory.GetDirectories(CacheDir).Where(d => File.Exists(Path.Combine(d, "vmlinux"))).Order(StringComparer.Ordinal).LastOrDefault()
+                ? Directory.GetDirectories(CacheDir)
+                    .Where(d => File.Exists(Path.Combine(d, "vmlinux")) && (!withModules || File.Exists(Path.Combine(d, "modules", "order"))))
+                    .Order(StringComparer.Ordinal).LastOrDefault()
                 : null;
             if (cached is null)
                 throw new BuildException("no linux-image-6.1.0-*-amd64 package is known to apt (apt-get update failed?) and none is cached in out/cache/linux");
@@ -68,30 +196,36 @@ public sealed record LinuxGuest(string Package, string Version, string BzImagePa
         string version = await PackageVersionAsync(package);
         string dir = Path.Combine(CacheDir, $"{package}_{version}");
         string vmlinuz = Path.Combine(dir, "vmlinuz"), vmlinux = Path.Combine(dir, "vmlinux");
-        if (File.Exists(vmlinuz) && File.Exists(vmlinux)) return (package, version, dir);
+        bool haveKernel = File.Exists(vmlinuz) && File.Exists(vmlinux);
+        bool haveModules = File.Exists(Path.Combine(dir, "modules", "order"));
+        if (haveKernel && (haveModules || !withModules)) return (package, version, dir);
 
         AnsiConsole.MarkupLineInterpolated($"  [blue]linux[/]          fetching {package} {version} (once; cached in out/cache/linux)");
         string download = Path.Combine(CacheDir, "download");
-        if (Directory.Exists(download)) Directory.Delete(download, true);
-        Directory.CreateDirectory(download);
         Directory.CreateDirectory(dir);
         try
         {
-            // As root apt warns that it cannot drop to the _apt user for this folder; harmless.
-            await RunAsync(Cli.Wrap(HostTools.Require("apt-get")).WithArguments(["download", "-qq", package]).WithWorkingDirectory(download));
-            string deb = Directory.GetFiles(download, "*.deb").Single();
-            // `dpkg-deb -x` would unpack every module too (about 400 MB); the kernel alone is enough.
-            var extract = Cli.Wrap(HostTools.Require("dpkg-deb")).WithArguments(["--fsys-tarfile", deb])
-                | Cli.Wrap(HostTools.Require("tar")).WithArguments(["-x", "-C", download, "--wildcards", "./boot/vmlinuz-*"]);
-            await RunAsync(extract);
-            string extracted = Directory.GetFiles(Path.Combine(download, "boot"), "vmlinuz-*").Single();
-            File.Move(extracted, vmlinuz, overwrite: true);
-            AnsiConsole.MarkupLine("  [blue]linux[/]          extracting the PVH vmlinux from the bzImage's XZ stream");
-            await BzImage.ExtractVmlinuxAsync(vmlinuz, vmlinux);
+            string deb = await DownloadAsync(package, download);
+            if (!haveKernel)
+            {
+                // `dpkg-deb -x` would unpack every module too (about 400 MB); the kernel alone is enough.
+                var extract = Cli.Wrap(HostTools.Require("dpkg-deb")).WithArguments(["--fsys-tarfile", deb])
+                    | Cli.Wrap(HostTools.Require("tar")).WithArguments(["-x", "-C", download, "--wildcards", "./boot/vmlinuz-*"]);
+                await RunAsync(extract);
+                string extracted = Directory.GetFiles(Path.Combine(download, "boot"), "vmlinuz-*").Single();
+                File.Move(extracted, vmlinuz, overwrite: true);
+                AnsiConsole.MarkupLine("  [blue]linux[/]          extracting the PVH vmlinux from the bzImage's XZ stream");
+                await BzImage.ExtractVmlinuxAsync(vmlinuz, vmlinux);
+            }
+            if (withModules && !haveModules)
+            {
+                AnsiConsole.MarkupLine("  [blue]linux[/]          extracting the virtio-net modules and their dependencies");
+                await ExtractModulesAsync(deb, download, dir);
+            }
         }
         finally
         {
-            Directory.Delete(download, true);
+            if (Directory.Exists(download)) Directory.Delete(download, true);
         }
         return (package, version, dir);
     }
@@ -158,3 +292,7 @@ public sealed record LinuxGuest(string Package, string Version, string BzImagePa
             throw new BuildException($"{Path.GetFileName(command.TargetFilePath)} failed ({result.ExitCode}): {(result.StandardError + result.StandardOutput).Trim()}");
     }
 }
+
+/// <summary>The Linux guest of `bench rpc` (LinuxGuest.PrepareNetworkAsync): PVH vmlinux, an initramfs with
+/// BusyBox, the virtio-net modules (in load order) and tests/apps/linux-ping-init.sh as /init.</summary>
+public sealed record LinuxNetworkGuest(string Package, string Version, string VmlinuxPath, string InitramfsPath, IReadOnlyList<string> Modules, string BusyboxVersion);

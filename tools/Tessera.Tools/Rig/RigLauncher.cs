@@ -80,7 +80,8 @@ public sealed class RigLauncher : IAsyncDisposable
         foreach (var vm in _vms) await vm.DisposeAsync();
     }
 
-    private static int FreeUdpPort()
+    /// <summary>A UDP port free on loopback right now, for a segment's multicast group.</summary>
+    public static int FreeUdpPort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
