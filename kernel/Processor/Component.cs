@@ -10,7 +10,10 @@ namespace Tessera
         public const string Kind = "processor";
 
         /// <summary>Self-tests of what only this component has (run after the core's).</summary>
-        public static void RunSelfTests() { }
+        public static void RunSelfTests()
+        {
+            SelfTest.Run(new ExCacheSelfTest());
+        }
 
         /// <summary>The component's work after boot; returning means idle.</summary>
         public static void Run()

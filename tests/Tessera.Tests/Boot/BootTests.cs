@@ -29,7 +29,7 @@ public sealed class BootTests(ITestOutputHelper output)
 
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
     {
-        ["processor"] = [],
+        ["processor"] = ["excache.logic"],
         ["memory"] = ["memory.vma-set", "memory.elf-image", "memory.initial-stack"],
         ["storage"] = [],
     };
