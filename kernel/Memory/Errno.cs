@@ -8,12 +8,15 @@ namespace Tessera.Memory
     public static class Errno
     {
         public const int EPERM = 1;
+        public const int ENOENT = 2;
+        public const int ESRCH = 3;
         public const int E2BIG = 7;
         public const int ENOEXEC = 8;
         public const int ENOMEM = 12;
         public const int EACCES = 13;
         public const int EFAULT = 14;
         public const int EEXIST = 17;
+        public const int ENODEV = 19;
         public const int EINVAL = 22;
         public const int EOVERFLOW = 75;
         public const int EOPNOTSUPP = 95;

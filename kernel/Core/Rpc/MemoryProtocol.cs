@@ -31,6 +31,34 @@
 //           When brk grew, [old brk rounded up, new brk rounded up) is fresh.
 //  EXIT     req: u32 pid                                                rep: empty
 //           The address space and its pages are freed; cached lines are simply dropped.
+//
+// Additions made by the memory service (branch memsvc), all compatible with the above:
+//  - PCACHE_MISS flags bit 4 = instruction fetch (checked against PROT_EXEC; 1 and 4 together
+//    are -EINVAL). Reply byte 1 = the area's protection (PROT_READ 1 | PROT_WRITE 2 |
+//    PROT_EXEC 4): the processor maps the page writable only with PROT_WRITE and executable
+//    only with PROT_EXEC (x86 page tables cannot say write-only; NX needs EFER.NXE).
+//    The address may be anywhere inside the page (it is rounded down), here and in FLUSH.
+//  - Errors (RPC error replies) in every request: -EINVAL for a malformed payload (wrong
+//    length, reserved bytes not zero, unknown flag bits), -ESRCH when (node, pid) has no
+//    address space. EXECVE's own failures are error replies too, with execve's errno:
+//    -ENOENT (no such executable), -ENOEXEC (not a static x86-64 ELF), -E2BIG (arguments),
+//    -ENOMEM (out of frames; a failure after the old image was dropped leaves no process).
+//    PCACHE_MISS and PCACHE_FLUSH give -ENOMEM when no frame is left to store a page.
+//  - MMAP, MUNMAP, MPROTECT, MREMAP, BRK and EXIT may be padded with zeros up to 40 bytes (the
+//    shape WriteCall writes); longer is -EINVAL. MUNMAP and MPROTECT reply 8 bytes.
+//  - A victim that cannot be stored (its pid has exited, or no area covers it any more: the
+//    processor should not send such, but a late victim must not fail somebody's miss) is
+//    dropped and counted; the miss is served. PCACHE_FLUSH of such a page is -EFAULT/-ESRCH.
+//  - MMAP without MAP_ANONYMOUS returns -ENODEV: file mappings come with the storage issue.
+//  - A page never written back reads as its area says: zeros (reply kind 1) for anonymous
+//    memory, the executable's bytes for its file pages (kind 0, read from the boot module on
+//    each miss until the processor writes the page back). Fresh ranges at EXECVE: every whole
+//    bss page (the tail of the last file page of a segment is zero but comes with the file
+//    page, so it is not fresh), and the stack area below the pages holding the initial stack.
+//    Fresh pages are read-write (plus execute for the bss of an executable segment, or with
+//    PT_GNU_STACK's PF_X for the stack).
+//  - MPROTECT changes the areas only: the processor re-protects (or drops) the lines it caches
+//    in the range, since it mapped them with the protection the miss reply gave.
 // Pure logic: compiled into the kernels and the host tests.
 using System;
 
@@ -42,6 +70,7 @@ namespace Tessera.Core.Rpc
 
         public const byte MissWrite = 1;
         public const byte MissWithVictim = 2;
+        public const byte MissExecute = 4;
         public const byte ReplyPage = 0;
         public const byte ReplyZeroPage = 1;
 
@@ -49,6 +78,13 @@ namespace Tessera.Core.Rpc
         public const int VictimHeader = 16;                  // victim pid, victim address
         public const int MissWithVictimSize = MissHeader + VictimHeader + PageSize;
         public const int MissReplyHeader = 8;
+        /// <summary>Offset of the area's protection (PROT_* bits) in a miss reply.</summary>
+        public const int MissReplyProtection = 1;
+        /// <summary>Longest address-space call (MMAP, MREMAP; the others may be padded to this).</summary>
+        public const int CallSize = 40;
+        public const int ExecveHeader = 8;
+        public const int ExecveReplyHeader = 32;
+        public const int FreshRangeSize = 16;
         public const int FlushSize = 16 + PageSize;
 
         public static int WriteMiss(Span<byte> b, uint pid, ulong page, bool write)
@@ -69,6 +105,33 @@ namespace Tessera.Core.Rpc
             RpcMessage.Put64(b, MissHeader + 8, victimPage);
             data.Slice(0, PageSize).CopyTo(b.Slice(MissHeader + VictimHeader));
             return MissWithVictimSize;
+        }
+
+        /// <summary>
+        /// An EXECVE request: strings holds path, the argc argv strings and the envc envp
+        /// strings, each NUL-terminated, back to back. Returns the length, or -1 if it does not fit.
+        /// </summary>
+        public static int WriteExecve(Span<byte> b, uint pid, int argc, int envc, ReadOnlySpan<byte> strings)
+        {
+            if (argc < 0 || argc > 0xFFFF || envc < 0 || envc > 0xFFFF || ExecveHeader + strings.Length > b.Length) return -1;
+            RpcMessage.Put32(b, 0, pid);
+            RpcMessage.Put16(b, 4, (ushort)argc);
+            RpcMessage.Put16(b, 6, (ushort)envc);
+            strings.CopyTo(b.Slice(ExecveHeader));
+            return ExecveHeader + strings.Length;
+        }
+
+        /// <summary>An MMAP request (its fields do not line up with WriteCall's).</summary>
+        public static int WriteMmap(Span<byte> b, uint pid, int prot, int flags, int fd, ulong address, ulong length, ulong offset)
+        {
+            RpcMessage.Put32(b, 0, pid);
+            RpcMessage.Put32(b, 4, (uint)prot);
+            RpcMessage.Put32(b, 8, (uint)flags);
+            RpcMessage.Put32(b, 12, (uint)fd);
+            RpcMessage.Put64(b, 16, address);
+            RpcMessage.Put64(b, 24, length);
+            RpcMessage.Put64(b, 32, offset);
+            return CallSize;
         }
 
         public static int WriteFlush(Span<byte> b, uint pid, ulong page, ReadOnlySpan<byte> data)

@@ -39,8 +39,10 @@ namespace Tessera.Core.Rpc
     {
         public const int Ok = 0;
         public const int ENOENT = -2;
+        public const int ESRCH = -3;          // no such process (memory service: unknown node/pid)
         public const int EIO = -5;
         public const int ENOMEM = -12;
+        public const int EACCES = -13;        // page miss: the area forbids the access
         public const int EFAULT = -14;
         public const int EEXIST = -17;
         public const int EINVAL = -22;

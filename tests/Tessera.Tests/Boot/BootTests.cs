@@ -30,7 +30,7 @@ public sealed class BootTests(ITestOutputHelper output)
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
     {
         ["processor"] = ["excache.logic", "processor.syscall-setup", "processor.ring3-syscalls", "processor.ring3-faults", "processor.excache-faults"],
-        ["memory"] = ["memory.vma-set", "memory.elf-image", "memory.initial-stack"],
+        ["memory"] = ["memory.vma-set", "memory.elf-image", "memory.initial-stack", "memory.page-store", "memory.service"],
         ["storage"] = [],
     };
 
