@@ -125,6 +125,8 @@ namespace Tessera.Processor
                 Console.WriteLine();
             }
             cache.Cache.Counters.Clear();
+            Tessera.Core.Rpc.RpcCounters rpc = memory.Endpoint.Counters;
+            ulong calls = rpc.CallsMade, retransmissions = rpc.Retransmissions, timeouts = rpc.Timeouts;
             ulong started = Clock.Ticks;
             int exit = Processes.Run(p, image.Entry, image.StackPointer);
             ulong elapsed = Clock.TicksToNanoseconds(Clock.Ticks - started);
@@ -136,7 +138,13 @@ namespace Tessera.Processor
                 Console.WriteDecimal(elapsed / 1000000);
                 Console.Write('.');
                 Console.WriteDecimal(elapsed / 1000 % 1000, 3, '0');
-                Console.WriteLine(" ms");
+                Console.Write(" ms; rpc: ");
+                Console.WriteDecimal(rpc.CallsMade - calls);
+                Console.Write(" calls, ");
+                Console.WriteDecimal(rpc.Retransmissions - retransmissions);
+                Console.Write(" retransmissions, ");
+                Console.WriteDecimal(rpc.Timeouts - timeouts);
+                Console.WriteLine(" timeouts");
             }
             var summary = new AsciiText(4096);
             cache.Cache.WriteSummary(summary);

@@ -26,14 +26,6 @@ namespace Tessera.Processor
 
     public sealed class MemoryClient
     {
-        // Protocol details (MemoryProtocol.cs header) this side relies on.
-        public const byte MissExecute = 4;
-        public const int ReplyProtectionOffset = 1;
-        public const int ExecveHeader = 8;
-        public const int ExecveReplyHeader = 32;
-        public const int FreshRangeSize = 16;
-        public const int CallSize = 40;
-
         public readonly RpcEndpoint Endpoint;
         public readonly ushort Node;
         private readonly byte[] _request = new byte[RpcMessage.MaxPayload];
@@ -51,19 +43,15 @@ namespace Tessera.Processor
         /// </summary>
         public int Execve(uint pid, ReadOnlySpan<byte> strings, int argc, int envc, ExecImage image)
         {
-            if (argc < 0 || argc > 0xFFFF || envc < 0 || envc > 0xFFFF) return -Syscalls.Errno.E2BIG;
-            if (ExecveHeader + strings.Length > _request.Length) return -Syscalls.Errno.E2BIG;
-            Span<byte> b = _request;
-            RpcMessage.Put32(b, 0, pid);
-            RpcMessage.Put16(b, 4, (ushort)argc);
-            RpcMessage.Put16(b, 6, (ushort)envc);
-            strings.CopyTo(b.Slice(ExecveHeader));
-            int status = Endpoint.Call(Node, RpcOpcode.Execve, b.Slice(0, ExecveHeader + strings.Length), _reply, out int length);
+            int requestLength = MemoryProtocol.WriteExecve(_request, pid, argc, envc, strings);
+            if (requestLength < 0) return -Syscalls.Errno.E2BIG;
+            int status = Endpoint.Call(Node, RpcOpcode.Execve, new ReadOnlySpan<byte>(_request, 0, requestLength), _reply, out int length);
             if (status != RpcStatus.Ok) return status;
             ReadOnlySpan<byte> r = new ReadOnlySpan<byte>(_reply, 0, length);
-            if (length < ExecveReplyHeader) return -Syscalls.Errno.EIO;
+            const int header = MemoryProtocol.ExecveReplyHeader, range = MemoryProtocol.FreshRangeSize;
+            if (length < header) return -Syscalls.Errno.EIO;
             int fresh = (int)RpcMessage.Get32(r, 24);
-            if (fresh < 0 || ExecveReplyHeader + (long)fresh * FreshRangeSize > length) return -Syscalls.Errno.EIO;
+            if (fresh < 0 || header + (long)fresh * range > length) return -Syscalls.Errno.EIO;
             image.Entry = RpcMessage.Get64(r, 0);
             image.StackPointer = RpcMessage.Get64(r, 8);
             image.Brk = RpcMessage.Get64(r, 16);
@@ -72,8 +60,8 @@ namespace Tessera.Processor
             image.FreshPageCount = new ulong[fresh];
             for (int i = 0; i < fresh; i++)
             {
-                image.FreshFirstPage[i] = RpcMessage.Get64(r, ExecveReplyHeader + i * FreshRangeSize);
-                image.FreshPageCount[i] = RpcMessage.Get64(r, ExecveReplyHeader + i * FreshRangeSize + 8);
+                image.FreshFirstPage[i] = RpcMessage.Get64(r, header + i * range);
+                image.FreshPageCount[i] = RpcMessage.Get64(r, header + i * range + 8);
             }
             return 0;
         }
@@ -91,12 +79,12 @@ namespace Tessera.Processor
             protection = 0;
             Span<byte> b = _request;
             int length = MemoryProtocol.WriteMiss(b, pid, address & ~(ulong)(MemoryProtocol.PageSize - 1), access == FaultAccess.Write);
-            if (access == FaultAccess.Execute) b[4] |= MissExecute;
+            if (access == FaultAccess.Execute) b[4] |= MemoryProtocol.MissExecute;
             if (withVictim) length = MemoryProtocol.AddVictim(b, victimPid, victimAddress, victimData);
             int status = Endpoint.Call(Node, RpcOpcode.PcacheMiss, b.Slice(0, length), _reply, out int replyLength);
             if (status != RpcStatus.Ok) return status;
             if (replyLength < MemoryProtocol.MissReplyHeader) return -Syscalls.Errno.EIO;
-            protection = _reply[ReplyProtectionOffset];
+            protection = _reply[MemoryProtocol.MissReplyProtection];
             if (_reply[0] == MemoryProtocol.ReplyZeroPage) { zeroPage = true; return 0; }
             if (_reply[0] != MemoryProtocol.ReplyPage || replyLength < MemoryProtocol.MissReplyHeader + MemoryProtocol.PageSize)
                 return -Syscalls.Errno.EIO;
@@ -113,15 +101,7 @@ namespace Tessera.Processor
 
         public long Mmap(uint pid, ulong address, ulong length, int prot, int flags, int fd, ulong offset, out bool fresh)
         {
-            Span<byte> b = _request;
-            RpcMessage.Put32(b, 0, pid);
-            RpcMessage.Put32(b, 4, (uint)prot);
-            RpcMessage.Put32(b, 8, (uint)flags);
-            RpcMessage.Put32(b, 12, (uint)fd);
-            RpcMessage.Put64(b, 16, address);
-            RpcMessage.Put64(b, 24, length);
-            RpcMessage.Put64(b, 32, offset);
-            return Call(RpcOpcode.Mmap, CallSize, out fresh);
+            return Call(RpcOpcode.Mmap, MemoryProtocol.WriteMmap(_request, pid, prot, flags, fd, address, length, offset), out fresh);
         }
 
         public long Munmap(uint pid, ulong address, ulong length) =>

@@ -3,9 +3,6 @@
 // frames (FixedUserMemory, for self-tests that need no memory component).
 namespace Tessera.Processor
 {
-    /// <summary>The kind of access that missed (from the #PF error code, or what a kernel copy needs).</summary>
-    public enum FaultAccess : byte { Read, Write, Execute }
-
     public abstract class UserPager
     {
         /// <summary>

@@ -134,7 +134,7 @@ namespace Tessera.Processor
                 int area = _m.AreaOf(address);
                 if (area < 0) { _m.Refused++; return RpcStatus.EFAULT; }
                 int prot = _m._areaProt[area];
-                bool write = (flags & MemoryProtocol.MissWrite) != 0, execute = (flags & MemoryClient.MissExecute) != 0;
+                bool write = (flags & MemoryProtocol.MissWrite) != 0, execute = (flags & MemoryProtocol.MissExecute) != 0;
                 if ((write && (prot & ProtWrite) == 0) || (execute && (prot & ProtExec) == 0) || prot == 0)
                 {
                     _m.Refused++;
@@ -142,7 +142,7 @@ namespace Tessera.Processor
                 }
                 _m.MissesServed++;
                 reply.Slice(0, MemoryProtocol.MissReplyHeader).Clear();
-                reply[MemoryClient.ReplyProtectionOffset] = (byte)prot;
+                reply[MemoryProtocol.MissReplyProtection] = (byte)prot;
                 byte* page = _m.PageFor(address, create: false);
                 if (page == null)
                 {
@@ -179,7 +179,7 @@ namespace Tessera.Processor
             public override int Handle(ushort source, ReadOnlySpan<byte> request, Span<byte> reply, out int replyLength)
             {
                 replyLength = 0;
-                if (request.Length < MemoryClient.CallSize || RpcMessage.Get32(request, 0) != _m.Pid) return RpcStatus.EINVAL;
+                if (request.Length < MemoryProtocol.CallSize || RpcMessage.Get32(request, 0) != _m.Pid) return RpcStatus.EINVAL;
                 int prot = (int)RpcMessage.Get32(request, 4);
                 int flags = (int)RpcMessage.Get32(request, 8);
                 ulong length = (RpcMessage.Get64(request, 24) + 4095) & ~4095UL;

@@ -30,6 +30,14 @@ public sealed record RigConfig
     /// dead node, to see it reported instead of waited on.
     /// </summary>
     public int AbsentNodes { get; init; }
+    /// <summary>
+    /// Host files every memory node gets as boot modules (QEMU -initrd): the static executables
+    /// EXECVE can run, named by their file name (exec=/hello runs the module whose path ends in
+    /// /hello; kernel/Memory/ExecutableSource.cs).
+    /// </summary>
+    public IReadOnlyList<string> Executables { get; init; } = [];
+    /// <summary>Extra command-line words for the processors only (exec=, argv=, envp=, syscall_trace ...).</summary>
+    public string ProcessorAppend { get; init; } = "";
 
     public IReadOnlyList<RigNode> Nodes()
     {
@@ -47,7 +55,9 @@ public sealed record RigConfig
         var absent = Enumerable.Range(nodes.Count + 1, AbsentNodes).Select(id => $"{id}:storage");
         string peers = string.Join(',', nodes.Select(n => $"{n.Id}:{n.Role}").Concat(absent));
         string line = $"node={node.Id} role={node.Role} peers={peers}";
-        return Append.Length > 0 ? line + " " + Append : line;
+        if (Append.Length > 0) line += " " + Append;
+        if (node.Role == "processor" && ProcessorAppend.Length > 0) line += " " + ProcessorAppend;
+        return line;
     }
 
     public void Validate()
@@ -55,6 +65,12 @@ public sealed record RigConfig
         if (Processors < 0 || Memories < 0 || Storages < 0) throw new ArgumentException("component counts cannot be negative");
         if (Processors + Memories + Storages == 0) throw new ArgumentException("a rig needs at least one node");
         if (Processors + Memories + Storages > 16) throw new ArgumentException("at most 16 VMs in a rig (2 cores, TCG)");
+        foreach (var exe in Executables)
+        {
+            if (!File.Exists(exe)) throw new ArgumentException($"executable {exe} does not exist");
+            // QEMU's -initrd separates modules with commas and a module's path from its arguments with a space.
+            if (exe.Contains(',') || exe.Contains(' ')) throw new ArgumentException($"executable path {exe} contains a comma or a space (QEMU -initrd cannot take it)");
+        }
     }
 
     public static RigConfig Load(string path, RigConfig defaults)
