@@ -124,7 +124,7 @@ namespace Tessera.Processor
                 Console.WriteHex(image.Brk);
                 Console.WriteLine();
             }
-            cache.Cache.Counters.Clear();
+            cache.ClearCounters();
             Tessera.Core.Rpc.RpcCounters rpc = memory.Endpoint.Counters;
             ulong calls = rpc.CallsMade, retransmissions = rpc.Retransmissions, timeouts = rpc.Timeouts;
             ulong started = Clock.Ticks;
@@ -147,7 +147,7 @@ namespace Tessera.Processor
                 Console.WriteLine(" timeouts");
             }
             var summary = new AsciiText(4096);
-            cache.Cache.WriteSummary(summary);
+            cache.WriteSummary(summary);
             Console.WriteAscii(summary.Bytes);
             return Report(pid, exit);
         }

@@ -27,6 +27,16 @@
 // component), mprotect re-protects the cached pages in place (PROT_NONE: written back and
 // dropped). Exit drops every line and tells the memory component.
 //
+// Forward progress. Every page one instruction touches must be mapped at once for it to
+// complete: its code, its stack, its source and destination (up to two pages each when they
+// straddle a page boundary). When more of them fall into one set than it has ways - with
+// excache_ways=1, just a code page and a data page with the same set index - each fill evicts
+// another of them and the instruction faults forever. So a page that faults a second time at
+// the same instruction, with no fault elsewhere in between (Process.RepeatsInStreak), goes to
+// the overflow set instead: OverflowLines more lines, fully associative, LRU, outside the
+// configured geometry. Both caches follow the same rules (fresh pages, write-backs, range
+// operations); a page is only ever in one of them, and the fresh records are kept identical.
+//
 // One CPU, one thread per process: nothing is in flight between two calls into the cache, so
 // MissAction.Wait and NoLine (which need another miss or a pin in progress) cannot happen.
 using System;
@@ -44,18 +54,51 @@ namespace Tessera.Processor
         private const int MapAnonymous = 0x20;
         private const int LineBytes = (int)ExCacheGeometry.LineSize;
 
+        /// <summary>Lines of the overflow set (forward progress, see the header).</summary>
+        public const int OverflowLines = 16;
+
+        /// <summary>The ExCache as configured (excache=, excache_ways=, excache_policy=).</summary>
         public readonly ExCache Cache;
+        /// <summary>The overflow set: one fully associative LRU set of OverflowLines lines; null without one.</summary>
+        public readonly ExCache? Overflow;
         private readonly Process?[] _owners;
-        private readonly bool _sampleAccessed;
 
         /// <summary>Dirty pages that could not be written back (the memory component did not take them): data lost.</summary>
         public ulong LostWriteBacks;
 
-        public ExCacheMemory(ExCache cache)
+        public ExCacheMemory(ExCache cache, ExCache? overflow)
         {
             Cache = cache;
-            _owners = new Process?[cache.MaxAddressSpaces];
-            _sampleAccessed = cache.Policy == ReplacementPolicy.Lru;
+            Overflow = overflow;
+            int ids = overflow is null || overflow.MaxAddressSpaces >= cache.MaxAddressSpaces ? cache.MaxAddressSpaces : overflow.MaxAddressSpaces;
+            _owners = new Process?[ids];
+        }
+
+        /// <summary>The other cache of the pair (null without an overflow set).</summary>
+        private ExCache? Other(ExCache cache) => Overflow is null ? null : cache == Cache ? Overflow : Cache;
+
+        /// <summary>Forgets page of asid as fresh in both caches: its data has left the processor.</summary>
+        private void NotFresh(int asid, ulong page)
+        {
+            Cache.FreshOf(asid)?.Remove(page, 1);
+            Overflow?.FreshOf(asid)?.Remove(page, 1);
+        }
+
+        /// <summary>Zeroes the counters of both caches (at program start, so the summary is the program's own).</summary>
+        public void ClearCounters()
+        {
+            Cache.Counters.Clear();
+            Overflow?.Counters.Clear();
+        }
+
+        /// <summary>The cache's summary; then the overflow set's counters, when it was used.</summary>
+        public void WriteSummary(AsciiText text)
+        {
+            Cache.WriteSummary(text);
+            if (Overflow is null || Overflow.Counters.Misses == 0) return;
+            text.Append("excache overflow: ").Append(Overflow.Geometry.Lines)
+                .Append(" lines for instructions whose pages conflict in a set\n");
+            Overflow.Counters.WriteTo(text, "excache overflow: ");
         }
 
         /// <summary>Gives p an address-space id in the cache; false when all are taken.</summary>
@@ -74,17 +117,26 @@ namespace Tessera.Processor
         /// <summary>Pages the memory component declared fresh (EXECVE's ranges): zero-filled here on a miss.</summary>
         public void AnnounceFresh(Process p, ulong firstPage, ulong pageCount)
         {
-            if (pageCount > 0) Cache.AnnounceFresh(p.Asid, firstPage, pageCount);
+            if (pageCount == 0) return;
+            Cache.AnnounceFresh(p.Asid, firstPage, pageCount);
+            Overflow?.AnnounceFresh(p.Asid, firstPage, pageCount);
         }
 
         // ---------------- misses ----------------
 
-        public override int Fault(Process p, ulong address, FaultAccess access)
+        public override int Fault(Process p, ulong address, FaultAccess access, ulong ip)
+        {
+            ulong page = address >> 12;
+            bool repeated = ip != 0 && p.RepeatsInStreak(ip, page);
+            return Fill(repeated && Overflow is not null ? Overflow : Cache, p, address, access);
+        }
+
+        private int Fill(ExCache cache, Process p, ulong address, FaultAccess access)
         {
             ulong started = Clock.Ticks;
             ulong page = address >> 12;
-            if (_sampleAccessed) SampleSet(Cache.SetOf(p.Asid, page));
-            MissPlan plan = Cache.OnMiss(p.Asid, page, access == FaultAccess.Write);
+            if (cache.Policy == ReplacementPolicy.Lru) SampleSet(cache, cache.SetOf(p.Asid, page));
+            MissPlan plan = cache.OnMiss(p.Asid, page, access == FaultAccess.Write);
             if (plan.Action == MissAction.Resident)
             {
                 // The line holds the page; a present PTE means a stale TLB entry, now gone.
@@ -103,7 +155,8 @@ namespace Tessera.Processor
             {
                 victimOwner = plan.VictimAsid >= 0 && plan.VictimAsid < _owners.Length ? _owners[plan.VictimAsid] : null;
                 ulong old = victimOwner is null ? 0 : victimOwner.Space.Unmap(plan.VictimPage << 12);
-                Cache.OnVictimUnmapped(ref plan, PageFlags.IsDirty(old));
+                cache.OnVictimUnmapped(ref plan, PageFlags.IsDirty(old));
+                if (plan.WriteBackVictim) NotFresh(plan.VictimAsid, plan.VictimPage);
             }
 
             byte* line = DirectMap.ToVirtual(plan.LineAddress);
@@ -124,7 +177,7 @@ namespace Tessera.Processor
                     // An error reply still stored an attached victim (MemoryProtocol.cs); a lost
                     // message may not have: the process ends either way.
                     if (combined && status == Tessera.Core.Rpc.RpcStatus.ETIMEDOUT) LostWriteBacks++;
-                    Cache.OnFillFailed(plan.Line);
+                    cache.OnFillFailed(plan.Line);
                     return status;
                 }
                 if (zeroReply) new Span<ulong>(line, 512).Clear();
@@ -135,17 +188,17 @@ namespace Tessera.Processor
                 protection = ProtRead | ProtWrite;
             }
 
-            if (Cache.OnFillComplete(plan.Line, zeroReply))
+            if (cache.OnFillComplete(plan.Line, zeroReply))
             {
                 MapResult mapped = p.Space.Map(page << 12, plan.LineAddress, PageFlagsFor(protection));
                 if (mapped != MapResult.Mapped)
                 {
                     // No frame for a page table: give the line back (nothing written to it yet).
-                    Cache.InvalidateRange(p.Asid, page, 1);
+                    cache.InvalidateRange(p.Asid, page, 1);
                     return -Errno.ENOMEM;
                 }
             }
-            Cache.RecordMissLatency(Clock.TicksToNanoseconds(Clock.Ticks - started));
+            cache.RecordMissLatency(Clock.TicksToNanoseconds(Clock.Ticks - started));
             return 0;
         }
 
@@ -165,24 +218,24 @@ namespace Tessera.Processor
         }
 
         /// <summary>LRU: before a full set picks its victim, harvest its pages' accessed bits.</summary>
-        private void SampleSet(int set)
+        private void SampleSet(ExCache cache, int set)
         {
-            int first = Cache.FirstLineOfSet(set);
-            int ways = Cache.Geometry.Ways;
+            int first = cache.FirstLineOfSet(set);
+            int ways = cache.Geometry.Ways;
             for (int w = 0; w < ways; w++)
-                if (Cache.StateOf(first + w) == LineState.Invalid) return;     // a free way: no victim
+                if (cache.StateOf(first + w) == LineState.Invalid) return;     // a free way: no victim
             for (int w = 0; w < ways; w++)
             {
                 int line = first + w;
-                LineState state = Cache.StateOf(line);
+                LineState state = cache.StateOf(line);
                 if (state != LineState.Clean && state != LineState.Dirty) continue;
-                int asid = Cache.OwnerOf(line);
+                int asid = cache.OwnerOf(line);
                 Process? owner = asid >= 0 && asid < _owners.Length ? _owners[asid] : null;
                 if (owner is null) continue;
-                ulong va = Cache.PageOf(line) << 12;
+                ulong va = cache.PageOf(line) << 12;
                 if (!PageFlags.IsAccessed(owner.Space.Table.EntryOf(va))) continue;
                 owner.Space.ClearAccessedDirty(va, PageFlags.Accessed);
-                Cache.ObserveAccessed(line);
+                cache.ObserveAccessed(line);
             }
         }
 
@@ -203,9 +256,14 @@ namespace Tessera.Processor
 
         public override void KernelAccess(Process p, ulong address, ulong physical, bool write)
         {
-            if (!Cache.TryLineOfAddress(physical, out int line)) return;
-            Cache.ObserveAccessed(line);
-            if (write) Cache.MarkDirty(line);
+            ExCache cache = Cache;
+            if (!cache.TryLineOfAddress(physical, out int line))
+            {
+                if (Overflow is null || !Overflow.TryLineOfAddress(physical, out line)) return;
+                cache = Overflow;
+            }
+            cache.ObserveAccessed(line);
+            if (write) cache.MarkDirty(line);
         }
 
         // ---------------- ranges ----------------
@@ -217,25 +275,32 @@ namespace Tessera.Processor
         private void DropRange(Process p, ulong firstPage, ulong pageCount, bool writeBack)
         {
             if (pageCount == 0) return;
-            RangeWalk walk = Cache.WalkRange(p.Asid, firstPage, pageCount);
-            while (Cache.Next(ref walk, out int line))
-            {
-                if (!OwnResident(p, line, firstPage, pageCount, out ulong page)) continue;
-                ulong old = p.Space.Unmap(page << 12);
-                if (!writeBack) continue;
-                if (PageFlags.IsDirty(old)) Cache.MarkDirty(line);
-                if (Cache.StateOf(line) != LineState.Dirty || !Cache.BeginWriteBack(line)) continue;
-                WriteBack(p, page, new ReadOnlySpan<byte>(DirectMap.ToVirtual(Cache.LineAddress(line)), LineBytes));
-                Cache.OnWriteBackComplete(line);
-            }
-            Cache.InvalidateRange(p.Asid, firstPage, pageCount);
+            DropRange(Cache, p, firstPage, pageCount, writeBack);
+            if (Overflow is not null) DropRange(Overflow, p, firstPage, pageCount, writeBack);
         }
 
-        private bool OwnResident(Process p, int line, ulong firstPage, ulong pageCount, out ulong page)
+        private void DropRange(ExCache cache, Process p, ulong firstPage, ulong pageCount, bool writeBack)
         {
-            page = Cache.PageOf(line);
-            LineState state = Cache.StateOf(line);
-            return Cache.OwnerOf(line) == p.Asid && page >= firstPage && page - firstPage < pageCount &&
+            RangeWalk walk = cache.WalkRange(p.Asid, firstPage, pageCount);
+            while (cache.Next(ref walk, out int line))
+            {
+                if (!OwnResident(cache, p, line, firstPage, pageCount, out ulong page)) continue;
+                ulong old = p.Space.Unmap(page << 12);
+                if (!writeBack) continue;
+                if (PageFlags.IsDirty(old)) cache.MarkDirty(line);
+                if (cache.StateOf(line) != LineState.Dirty || !cache.BeginWriteBack(line)) continue;
+                NotFresh(p.Asid, page);
+                WriteBack(p, page, new ReadOnlySpan<byte>(DirectMap.ToVirtual(cache.LineAddress(line)), LineBytes));
+                cache.OnWriteBackComplete(line);
+            }
+            cache.InvalidateRange(p.Asid, firstPage, pageCount);
+        }
+
+        private static bool OwnResident(ExCache cache, Process p, int line, ulong firstPage, ulong pageCount, out ulong page)
+        {
+            page = cache.PageOf(line);
+            LineState state = cache.StateOf(line);
+            return cache.OwnerOf(line) == p.Asid && page >= firstPage && page - firstPage < pageCount &&
                 (state == LineState.Clean || state == LineState.Dirty);
         }
 
@@ -251,7 +316,7 @@ namespace Tessera.Processor
             ulong now = (ulong)result;
             ulong oldEnd = Pages(old), newEnd = Pages(now);
             if (newEnd < oldEnd) DropRange(p, newEnd, oldEnd - newEnd, writeBack: false);
-            else if (newEnd > oldEnd && fresh) Cache.AnnounceFresh(p.Asid, oldEnd, newEnd - oldEnd);
+            else if (newEnd > oldEnd && fresh) AnnounceFresh(p, oldEnd, newEnd - oldEnd);
             p.Brk = now;
             return result;
         }
@@ -266,7 +331,7 @@ namespace Tessera.Processor
             ulong first = (ulong)result >> 12, count = Pages(length);
             // MAP_FIXED may have replaced pages this cache still holds.
             DropRange(p, first, count, writeBack: false);
-            if (fresh) Cache.AnnounceFresh(p.Asid, first, count);
+            if (fresh) AnnounceFresh(p, first, count);
             return result;
         }
 
@@ -290,11 +355,17 @@ namespace Tessera.Processor
                 return 0;
             }
             ulong flags = PageFlagsFor(prot & (ProtRead | ProtWrite | ProtExec));
-            RangeWalk walk = Cache.WalkRange(p.Asid, first, count);
-            while (Cache.Next(ref walk, out int line))
-                if (OwnResident(p, line, first, count, out ulong page)) p.Space.Protect(page << 12, flags);
-            Cache.OnProtect(p.Asid, first, count);
+            Protect(Cache, p, first, count, flags);
+            if (Overflow is not null) Protect(Overflow, p, first, count, flags);
             return 0;
+        }
+
+        private static void Protect(ExCache cache, Process p, ulong first, ulong count, ulong flags)
+        {
+            RangeWalk walk = cache.WalkRange(p.Asid, first, count);
+            while (cache.Next(ref walk, out int line))
+                if (OwnResident(cache, p, line, first, count, out ulong page)) p.Space.Protect(page << 12, flags);
+            cache.OnProtect(p.Asid, first, count);
         }
 
         public override long Mremap(Process p, ulong oldAddress, ulong oldLength, ulong newLength, int flags, ulong newAddress)
@@ -307,7 +378,7 @@ namespace Tessera.Processor
             ulong first = (ulong)result >> 12;
             DropRange(p, first, Pages(newLength), writeBack: false);
             if (fresh && Pages(newLength) > Pages(oldLength))
-                Cache.AnnounceFresh(p.Asid, first + Pages(oldLength), Pages(newLength) - Pages(oldLength));
+                AnnounceFresh(p, first + Pages(oldLength), Pages(newLength) - Pages(oldLength));
             return result;
         }
 
@@ -327,6 +398,7 @@ namespace Tessera.Processor
         {
             if (p.Asid < 0) return;
             Cache.InvalidateAddressSpace(p.Asid);
+            Overflow?.InvalidateAddressSpace(p.Asid);
             if (p.Memory is not null)
             {
                 int status = p.Memory.Exit((uint)p.Pid);

@@ -1,7 +1,8 @@
 // The processor's ExCache at boot: its words parsed (excache=, excache_ways=,
 // excache_policy=, excache_seed=; ExCacheConfig.cs), its lines reserved as one contiguous run
-// of physical frames taken from PhysicalFrames, so they are never handed to anything else.
-// A malformed word or a size that does not fit leaves the processor without a cache: it
+// of physical frames taken from PhysicalFrames, so they are never handed to anything else;
+// ExCacheMemory.OverflowLines more lines (64 KiB) make the overflow set that guarantees
+// forward progress. A malformed word or a size that does not fit leaves the processor without a cache: it
 // says so and runs no program (a run with a typo must not measure the wrong cache).
 using Tessera.Core;
 using Tessera.Core.Memory;
@@ -38,12 +39,24 @@ namespace Tessera.Processor
                 }
                 return;
             }
-            Memory = new ExCacheMemory(new ExCache(config, region));
+            // The overflow set (ExCacheMemory.cs, forward progress): its own few lines, fully associative.
+            ExCacheGeometry.TryCreate((ulong)ExCacheMemory.OverflowLines * ExCacheGeometry.LineSize, ExCacheMemory.OverflowLines, out ExCacheGeometry overflowGeometry);
+            if (!PhysicalFrames.TryAllocateContiguous(ExCacheMemory.OverflowLines, 1, out ulong overflowRegion))
+            {
+                PhysicalFrames.FreeContiguous(region, frames);
+                Log.Error("excache: no memory for the overflow lines");
+                return;
+            }
+            Memory = new ExCacheMemory(new ExCache(config, region), new ExCache(overflowGeometry, ReplacementPolicy.Lru, overflowRegion));
             if (Log.Begin(LogLevel.Info))
             {
                 Console.WriteAscii(text.Bytes);
                 Console.Write(", lines at physical ");
                 Console.WriteHex(region);
+                Console.Write(", ");
+                Console.WriteDecimal((ulong)ExCacheMemory.OverflowLines);
+                Console.Write(" overflow lines at ");
+                Console.WriteHex(overflowRegion);
                 Console.WriteLine();
             }
         }

@@ -38,7 +38,7 @@ namespace Tessera.Processor
             return bytes;
         }
 
-        public override int Fault(Process p, ulong address, FaultAccess access) => -Errno.EFAULT;
+        public override int Fault(Process p, ulong address, FaultAccess access, ulong ip) => -Errno.EFAULT;
 
         public override long Brk(Process p, ulong address) => (long)p.Brk;
         public override long Mmap(Process p, ulong address, ulong length, int prot, int flags, int fd, ulong offset) => -Errno.ENOMEM;

@@ -6,12 +6,13 @@ namespace Tessera.Processor
     public abstract class UserPager
     {
         /// <summary>
-        /// A not-present page at address (user mode fault, or a kernel copy of user memory).
+        /// A not-present page at address: a fault in user mode at instruction ip, or a kernel
+        /// copy of user memory (ip 0).
         /// Returns 0 once the page is mapped, -EFAULT when no area is there, -EACCES when the
         /// area forbids the access (both end a faulting program with SIGSEGV), or another
         /// negative errno when the page could not be fetched (the memory component did not answer).
         /// </summary>
-        public abstract int Fault(Process p, ulong address, FaultAccess access);
+        public abstract int Fault(Process p, ulong address, FaultAccess access, ulong ip);
 
         /// <summary>
         /// The kernel is about to read (write: false) or write the mapped user page at physical

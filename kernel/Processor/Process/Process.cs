@@ -34,6 +34,28 @@ namespace Tessera.Processor
         public ulong Brk;
         public readonly SignalState Signals = new SignalState();
 
+        // The pages faulted in by consecutive faults at one instruction (ExCacheMemory's
+        // forward-progress rule): a page seen twice in one streak was evicted by the
+        // instruction's own other pages.
+        public const int StreakPages = 8;
+        public ulong StreakIp;
+        public readonly ulong[] Streak = new ulong[StreakPages];
+        public int StreakLength;
+
+        /// <summary>
+        /// Records a fault on page at instruction ip; true when the same instruction already
+        /// faulted on that page since it last faulted elsewhere (its pages evict each other).
+        /// </summary>
+        public bool RepeatsInStreak(ulong ip, ulong page)
+        {
+            if (ip != StreakIp) { StreakIp = ip; StreakLength = 0; }
+            int n = StreakLength < StreakPages ? StreakLength : StreakPages;
+            for (int i = 0; i < n; i++) if (Streak[i] == page) return true;
+            Streak[StreakLength % StreakPages] = page;
+            StreakLength++;
+            return false;
+        }
+
         /// <summary>The TSC when the process first entered ring 3 (CLOCK_PROCESS_CPUTIME_ID counts from here).</summary>
         public ulong StartTicks;
 

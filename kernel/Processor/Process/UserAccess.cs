@@ -28,7 +28,7 @@ namespace Tessera.Processor
                     p.Pager.KernelAccess(p, address, m.PagePhysical, write);
                     return DirectMap.ToVirtual(m.Physical);
                 }
-                if (attempt > 0 || p.Pager.Fault(p, address, write ? FaultAccess.Write : FaultAccess.Read) != 0) return null;
+                if (attempt > 0 || p.Pager.Fault(p, address, write ? FaultAccess.Write : FaultAccess.Read, 0) != 0) return null;
             }
             return null;
         }

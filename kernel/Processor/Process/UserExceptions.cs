@@ -47,7 +47,7 @@ namespace Tessera.Processor
             if (!code.ProtectionViolation && !code.ReservedBit && UserMode.IsUserAddress(address))
             {
                 FaultAccess access = code.InstructionFetch ? FaultAccess.Execute : code.Write ? FaultAccess.Write : FaultAccess.Read;
-                status = p.Pager.Fault(p, address, access);
+                status = p.Pager.Fault(p, address, access, frame->Rip);
                 if (status == 0) return true;
             }
             p.FaultAddress = address;

@@ -22,7 +22,8 @@ namespace Tessera.Processor
             SelfTest.Run(new SyscallSetupTest());
             SelfTest.Run(new RingThreeSyscallsTest());
             SelfTest.Run(new RingThreeFaultsTest());
-            SelfTest.Run(new ExCacheFaultPathTest());
+            SelfTest.Run(new ExCacheFaultPathTest(ways: 2));
+            SelfTest.Run(new ExCacheFaultPathTest(ways: 1));
             UserExceptions.Quiet = false;
             Log.MinimumLevel = level;
         }
@@ -135,16 +136,25 @@ namespace Tessera.Processor
     /// </summary>
     internal sealed unsafe class ExCacheFaultPathTest : SelfTestCase
     {
-        public override string Name => "processor.excache-faults";
+        private readonly int _ways;
+        public ExCacheFaultPathTest(int ways) { _ways = ways; }
+
+        // With one way the code page (0x400000) and the data page (0x600000) share a set: the
+        // program's load of the data page can only complete through the overflow set.
+        public override string Name => _ways == 1 ? "processor.excache-direct-mapped" : "processor.excache-faults";
 
         private const ulong DataPage = 0x600000, BreakStart = 0x800000, StackPages = 32;
+        private const int OverflowLines = 4;
 
         public override string? Run()
         {
-            if (ExCacheGeometry.TryCreate(8 * ExCacheGeometry.LineSize, 2, out ExCacheGeometry geometry) != GeometryError.None) return "geometry refused";
-            if (!PhysicalFrames.TryAllocateContiguous(8, 1, out ulong region)) return "no frames for the lines";
+            int lines = 4 * _ways;
+            if (ExCacheGeometry.TryCreate((ulong)lines * ExCacheGeometry.LineSize, (ulong)_ways, out ExCacheGeometry geometry) != GeometryError.None) return "geometry refused";
+            if (ExCacheGeometry.TryCreate(OverflowLines * ExCacheGeometry.LineSize, OverflowLines, out ExCacheGeometry overflowGeometry) != GeometryError.None) return "overflow geometry refused";
+            if (!PhysicalFrames.TryAllocateContiguous((ulong)(lines + OverflowLines), 1, out ulong region)) return "no frames for the lines";
             var cache = new ExCache(geometry, ReplacementPolicy.Lru, region);
-            var pager = new ExCacheMemory(cache);
+            var overflow = new ExCache(overflowGeometry, ReplacementPolicy.Lru, region + (ulong)lines * ExCacheGeometry.LineSize);
+            var pager = new ExCacheMemory(cache, overflow);
 
             var a = new LoopbackLink();
             var b = new LoopbackLink();
@@ -158,18 +168,20 @@ namespace Tessera.Processor
             string? result = RunProgram(UserPrograms.ExCache, cache, pager, client, memory, out Process? p, out BufferSink stdout);
             if (result is null)
             {
-                ExCacheCounters c = cache.Counters;
+                ExCacheCounters c = cache.Counters, o = overflow.Counters;
                 if (p!.ExitStatus != 7) result = p.ExitStatus < 7 ? "the program failed its step " + Digit(p.ExitStatus) : "unexpected exit status";
                 else if (!stdout.Equals("excache says hi\n")) result = "write from an evicted page did not reach stdout";
                 else if (c.ProtocolErrors != 0 || !c.Consistent) result = "the cache's counters are inconsistent";
-                else if (c.ZeroFills < 33 + 2) result = "fresh pages were not zero-filled locally";
-                else if (c.Fetches < 3 || c.ZeroReplies != 0) result = "code and data pages were not fetched";
-                else if (c.StandaloneWriteBacks == 0) result = "no dirty victim of a zero-fill was written back alone";
-                else if (c.CombinedWriteBacks == 0) result = "no dirty victim rode with a miss";
-                else if (memory.PagesStored != c.WriteBacks) result = "the memory component did not store every write-back";
+                else if (c.ZeroFills + o.ZeroFills < 33 + 2) result = "fresh pages were not zero-filled locally";
+                else if (c.Fetches + o.Fetches < 3 || c.ZeroReplies + o.ZeroReplies != 0) result = "code and data pages were not fetched";
+                else if (c.StandaloneWriteBacks + o.StandaloneWriteBacks == 0) result = "no dirty victim of a zero-fill was written back alone";
+                else if (c.CombinedWriteBacks + o.CombinedWriteBacks == 0) result = "no dirty victim rode with a miss";
                 else if (!memory.ExitReceived) result = "EXIT was not sent";
-                else if (c.MissLatency.Count != c.Misses) result = "not every miss was timed";
+                else if (c.MissLatency.Count + o.MissLatency.Count != c.Misses + o.Misses) result = "not every miss was timed";
                 else if (pager.LostWriteBacks != 0) result = "a write-back was lost";
+                else if (!o.Consistent || o.ProtocolErrors != 0) result = "the overflow set's counters are inconsistent";
+                else if (_ways == 1 && o.Misses == 0) result = "conflicting pages of one instruction did not use the overflow set";
+                else if (memory.PagesStored != c.WriteBacks + o.WriteBacks) result = "the memory component did not store every write-back";
             }
             memory.Clear();
             if (result is null)
@@ -180,7 +192,7 @@ namespace Tessera.Processor
                 if (result is null && memory.Refused == 0) result = "the memory component was not the one to refuse the page";
                 memory.Clear();
             }
-            PhysicalFrames.FreeContiguous(region, 8);
+            PhysicalFrames.FreeContiguous(region, (ulong)(lines + OverflowLines));
             return result;
         }
 
@@ -204,11 +216,11 @@ namespace Tessera.Processor
             var p = new Process(pid, "selftest-excache", space, pager, new MemoryClient(client, 2), stdout, stdout) { Brk = BreakStart };
             if (!pager.Attach(p)) return "no address-space id";
             pager.AnnounceFresh(p, (UserPrograms.StackTop >> 12) - StackPages, StackPages);
-            cache.Counters.Clear();
+            pager.ClearCounters();
             Processes.Run(p, UserPrograms.CodeAddress, UserPrograms.StackTop - 16);
             process = p;
             if (p.Asid != -1) return "the process still holds an address-space id";
-            if (cache.ResidentLines() != 0) return "lines of the ended process are still resident";
+            if (cache.ResidentLines() != 0 || pager.Overflow!.ResidentLines() != 0) return "lines of the ended process are still resident";
             return null;
         }
 
