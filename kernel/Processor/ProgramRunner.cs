@@ -1,9 +1,10 @@
-// `exec=PATH [argv=...] [envp=...]` (ProgramArguments.cs): after the processor has greeted
-// its peers it asks a memory component to build the program's address space (EXECVE), runs
-// it in ring 3 until it ends, prints
+// `exec=PATH [argv=...] [envp=...]` (ProgramArguments.cs; exec2= ... exec9= for more): after
+// the processor has greeted its peers it asks a memory component to build each program's
+// address space (EXECVE), runs it in ring 3 until it ends, prints
 //     process N exited with status S
 // (S as a shell reports it: the exit status, or 128 + the signal that killed it) and the
-// ExCache counters, and ends the VM through isa-debug-exit with success (QEMU exit 33), so
+// ExCache counters, and after the last program ends the VM through isa-debug-exit with
+// success (QEMU exit 33), so
 // `./build.sh run PROGRAM` can finish and report S. A program that cannot be started still
 // gets its line: status 127 when the memory component has no such executable (-ENOENT), 126
 // for any other EXECVE failure (as shells report "not found" and "cannot execute").
@@ -26,16 +27,23 @@ namespace Tessera.Processor
     {
         public const int StatusNotFound = 127, StatusCannotExecute = 126;
 
-        /// <summary>Runs the exec= program, if any, and then ends the VM; returns only when there is none.</summary>
+        /// <summary>Runs the exec= programs, if any, one after the other, then ends the VM; returns only when there is none.</summary>
         public static void RunIfAsked()
         {
-            ProgramArguments? args = ProgramArguments.FromCommandLine(KernelMain.CommandLine, out string? problem);
-            if (problem is not null)
+            var programs = new ProgramArguments[9];
+            int count = 0;
+            for (int index = 1; index <= 9; index++)
             {
-                Log.Error(problem);
-                QemuDebugExit.Exit(QemuDebugExit.Failure);
+                ProgramArguments? args = ProgramArguments.FromCommandLine(KernelMain.CommandLine, index, out string? problem);
+                if (problem is not null)
+                {
+                    Log.Error(problem);
+                    QemuDebugExit.Exit(QemuDebugExit.Failure);
+                }
+                if (args is null) break;
+                programs[count++] = args;
             }
-            if (args is null) return;
+            if (count == 0) return;
             ExCacheMemory? cache = ExCacheSetup.Memory;
             MemoryClient? memory = ClusterNode.Endpoint is null ? null : ClientFor(ClusterNode.Endpoint, 1);
             if (cache is null || memory is null)
@@ -44,7 +52,8 @@ namespace Tessera.Processor
                 QemuDebugExit.Exit(QemuDebugExit.Failure);
                 return;
             }
-            Run(args, cache, SerialSink.For(Serial16550.Com2), SerialSink.For(Serial16550.Com3));
+            OutputSink stdout = SerialSink.For(Serial16550.Com2), stderr = SerialSink.For(Serial16550.Com3);
+            for (int i = 0; i < count; i++) Run(programs[i], cache, stdout, stderr);
             QemuDebugExit.Exit(QemuDebugExit.Success);
         }
 

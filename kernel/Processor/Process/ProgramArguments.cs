@@ -3,6 +3,9 @@
 //   exec=PATH           the executable, as the memory component names it (e.g. exec=/hello)
 //   argv=A,B,C          the whole argument vector, argv[0] included; absent: argv = { PATH }
 //   envp=K=V,K2=V2      the environment; absent: empty
+//   exec2= argv2= envp2= ... exec9= argv9= envp9=
+//                       more programs, run one after the other (each as a new process) in the
+//                       same boot; the list ends at the first number with no exec word
 //
 // The kernel command line is words separated by spaces, so each item (and PATH) is
 // percent-encoded as in URLs (RFC 3986 §2.1): %XX is the byte 0xXX, and a space, a comma, a
@@ -27,25 +30,32 @@ namespace Tessera.Processor
         /// Reads exec=, argv= and envp=. Returns null with problem null when there is no exec=,
         /// null with a problem when a word is malformed.
         /// </summary>
-        public static ProgramArguments? FromCommandLine(CommandLine line, out string? problem)
+        public static ProgramArguments? FromCommandLine(CommandLine line, out string? problem) => FromCommandLine(line, 1, out problem);
+
+        /// <summary>The index-th program (1: exec=, argv=, envp=; 2-9: exec2=, argv2=, envp2= ...).</summary>
+        public static ProgramArguments? FromCommandLine(CommandLine line, int index, out string? problem)
         {
             problem = null;
-            if (!line.TryGetValue("exec", out ReadOnlySpan<byte> exec)) return null;
+            string suffix = index <= 1 ? "" : index == 2 ? "2" : index == 3 ? "3" : index == 4 ? "4" : index == 5 ? "5"
+                : index == 6 ? "6" : index == 7 ? "7" : index == 8 ? "8" : index == 9 ? "9" : "";
+            if (index > 9) return null;
+            string execWord = "exec" + suffix, argvWord = "argv" + suffix, envpWord = "envp" + suffix;
+            if (!line.TryGetValue(execWord, out ReadOnlySpan<byte> exec)) return null;
             var args = new ProgramArguments();
             byte[]? path = Decode(exec);
-            if (path is null || path.Length == 0) { problem = "exec= needs a path (percent-encoded)"; return null; }
+            if (path is null || path.Length == 0) { problem = execWord + "= needs a path (percent-encoded)"; return null; }
             args.Path = path;
-            if (line.TryGetValue("argv", out ReadOnlySpan<byte> argv))
+            if (line.TryGetValue(argvWord, out ReadOnlySpan<byte> argv))
             {
                 byte[][]? items = DecodeList(argv);
-                if (items is null) { problem = "argv= is not a comma-separated list of percent-encoded items"; return null; }
+                if (items is null) { problem = argvWord + "= is not a comma-separated list of percent-encoded items"; return null; }
                 args.Argv = items;
             }
             else args.Argv = new byte[][] { path };
-            if (line.TryGetValue("envp", out ReadOnlySpan<byte> envp))
+            if (line.TryGetValue(envpWord, out ReadOnlySpan<byte> envp))
             {
                 byte[][]? items = DecodeList(envp);
-                if (items is null) { problem = "envp= is not a comma-separated list of percent-encoded items"; return null; }
+                if (items is null) { problem = envpWord + "= is not a comma-separated list of percent-encoded items"; return null; }
                 args.Envp = items;
             }
             return args;

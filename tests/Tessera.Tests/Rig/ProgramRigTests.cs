@@ -82,7 +82,7 @@ public sealed class ProgramRigTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ANullPointerEndsTheProgramWithASegfaultLineAndStatus139()
+    public async Task ANullPointerEndsTheProgramWithASegfaultLineAndTheNextProgramRuns()
     {
         const string source = """
             #include <stdio.h>
@@ -94,10 +94,26 @@ public sealed class ProgramRigTests(ITestOutputHelper output)
             }
             """;
         string program = HostPrograms.MuslStatic("null-rig", source);
-        var rig = await RunOnRig("segfault", program, [program], []);
-        Assert.Equal("process 1 exited with status 139", rig.Status);
-        Assert.Equal("before\n", rig.Stdout);
-        Assert.Contains(rig.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "^segfault at 0 ip [0-9a-f]{16}$"));
+        string after = HostPrograms.MuslStatic("after-rig", "#include <stdio.h>\nint main(void) { puts(\"after\"); return 5; }");
+        var config = new RigConfig
+        {
+            Memories = 1, Storages = 0, Executables = [program, after],
+            ProcessorAppend = "exec=/null-rig exec2=/after-rig",
+        };
+        await using var rig = new RigLauncher(config, Repo.Path("out", "test-logs", "rig-segfault"));
+        rig.Start();
+        QemuVm processor = rig.Vms[0];
+        string? second = await processor.WaitForLineAsync(l => l.StartsWith("process 2 exited with status ", StringComparison.Ordinal) || l.StartsWith("PANIC"), Limit);
+        int exit = await processor.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        foreach (var l in processor.Lines) output.WriteLine(l);
+        Assert.False(rig.AnyPanicked, "a VM panicked");
+        Assert.Equal("process 2 exited with status 5", second);
+        Assert.Equal(QemuExit.Pass, exit);
+        var lines = processor.Lines;
+        int segfault = lines.ToList().FindIndex(l => System.Text.RegularExpressions.Regex.IsMatch(l, "^segfault at 0 ip [0-9a-f]{16}$"));
+        int first = lines.ToList().IndexOf("process 1 exited with status 139");
+        Assert.True(segfault >= 0 && first > segfault, "no segfault line before process 1's status");
+        Assert.Equal("before\nafter\n", File.ReadAllText(rig.StdoutPath(rig.Nodes[0])));
     }
 
     [Fact]

@@ -57,6 +57,25 @@ public sealed class ProgramArgumentsTests
     }
 
     [Fact]
+    public void MoreProgramsAreNumberedUntilTheFirstGap()
+    {
+        var line = Line("exec=/a exec2=/b argv2=b,1 envp2=K=V exec3=/c exec5=/e");
+        Assert.Equal("/a", Encoding.ASCII.GetString(ProgramArguments.FromCommandLine(line, 1, out _)!.Path));
+        var second = ProgramArguments.FromCommandLine(line, 2, out string? problem);
+        Assert.Null(problem);
+        Assert.Equal(["b", "1"], Strings(second!.Argv));
+        Assert.Equal(["K=V"], Strings(second.Envp));
+        Assert.Equal(["/c"], Strings(ProgramArguments.FromCommandLine(line, 3, out _)!.Argv));
+        Assert.Null(ProgramArguments.FromCommandLine(line, 4, out problem));
+        Assert.Null(problem);
+        Assert.Null(ProgramArguments.FromCommandLine(line, 10, out _));
+        Assert.Null(ProgramArguments.FromCommandLine(Line("exec=/a argv2=%zz"), 2, out problem));
+        Assert.Null(problem);                                       // argv2= without exec2= is not looked at
+        Assert.Null(ProgramArguments.FromCommandLine(Line("exec=/a exec2=/b argv2=%zz"), 2, out problem));
+        Assert.StartsWith("argv2=", problem);
+    }
+
+    [Fact]
     public void AnEmptyArgvIsNoArguments()
     {
         var args = ProgramArguments.FromCommandLine(Line("exec=/x argv= envp="), out _);
