@@ -88,7 +88,7 @@ namespace Tessera.Memory
             return _frames.Address(*slot & FrameMask);
         }
 
-        /// <summary>The address of the first stored page in [address, end), or NotFound.</summary>
+        /// <summary>The first stored page in [page of address, end), or NotFound.</summary>
         public ulong NextStored(ulong address, ulong end)
         {
             if (_root == 0) return NotFound;

@@ -57,6 +57,11 @@
 //    page, so it is not fresh), and the stack area below the pages holding the initial stack.
 //    Fresh pages are read-write (plus execute for the bss of an executable segment, or with
 //    PT_GNU_STACK's PF_X for the stack).
+//  - Any call that takes pages away (MUNMAP, a BRK shrink, MMAP with MAP_FIXED over a mapping,
+//    MREMAP) frees the stored pages of what it removed or replaced. The processor drops its
+//    cached lines of such a range (writing them back first, before the request, is allowed and
+//    pointless): a write-back after the reply would be -EFAULT, or, for MAP_FIXED, would put
+//    stale bytes into the new mapping.
 //  - MPROTECT changes the areas only: the processor re-protects (or drops) the lines it caches
 //    in the range, since it mapped them with the protection the miss reply gave.
 // Pure logic: compiled into the kernels and the host tests.

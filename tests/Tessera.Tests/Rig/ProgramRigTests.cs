@@ -31,7 +31,7 @@ public sealed class ProgramRigTests(ITestOutputHelper output)
     {
         var config = new RigConfig
         {
-            Memories = 1, Storages = 0, Executables = [program],
+            Memories = 1, Storages = 0, Programs = [program],
             ProcessorAppend = (Words(program, argv, envp) + " " + extra).Trim(),
         };
         await using var rig = new RigLauncher(config, Repo.Path("out", "test-logs", "rig-" + name));
@@ -97,7 +97,7 @@ public sealed class ProgramRigTests(ITestOutputHelper output)
         string after = HostPrograms.MuslStatic("after-rig", "#include <stdio.h>\nint main(void) { puts(\"after\"); return 5; }");
         var config = new RigConfig
         {
-            Memories = 1, Storages = 0, Executables = [program, after],
+            Memories = 1, Storages = 0, Programs = [program, after],
             ProcessorAppend = "exec=/null-rig exec2=/after-rig",
         };
         await using var rig = new RigLauncher(config, Repo.Path("out", "test-logs", "rig-segfault"));
@@ -122,7 +122,7 @@ public sealed class ProgramRigTests(ITestOutputHelper output)
         // Two modules: with one, the memory component would run it whatever the name.
         string one = HostPrograms.MuslStatic("true-rig", "int main(void) { return 0; }");
         string two = HostPrograms.MuslStatic("false-rig", "int main(void) { return 1; }");
-        var config = new RigConfig { Memories = 1, Storages = 0, Executables = [one, two], ProcessorAppend = "exec=/no-such-program" };
+        var config = new RigConfig { Memories = 1, Storages = 0, Programs = [one, two], ProcessorAppend = "exec=/no-such-program" };
         await using var rig = new RigLauncher(config, Repo.Path("out", "test-logs", "rig-enoent"));
         rig.Start();
         string? status = await rig.Vms[0].WaitForLineAsync(l => l.StartsWith("process 1 exited with status ", StringComparison.Ordinal), Limit);

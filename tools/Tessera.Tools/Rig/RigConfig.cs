@@ -17,6 +17,7 @@ public sealed record RigNode(ushort Id, string Role)
 ///   storages = 1
 ///   memory = 128M        # guest memory per VM
 ///   append = excache=16M # extra kernel command-line words for every node
+///   program = /path/to/a/static/executable   # one a line: boot modules of every memory node
 /// </summary>
 public sealed record RigConfig
 {
@@ -31,11 +32,28 @@ public sealed record RigConfig
     /// </summary>
     public int AbsentNodes { get; init; }
     /// <summary>
-    /// Host files every memory node gets as boot modules (QEMU -initrd): the static executables
-    /// EXECVE can run, named by their file name (exec=/hello runs the module whose path ends in
-    /// /hello; kernel/Memory/ExecutableSource.cs).
+    /// Host paths of static executables every memory node gets as boot modules (the memory
+    /// component execs them; EXECVE names one by its file name). For now this is how programs
+    /// reach a rig; the storage issue puts them on the storage component's disk.
     /// </summary>
-    public IReadOnlyList<string> Executables { get; init; } = [];
+    public IReadOnlyList<string> Programs { get; init; } = [];
+
+    /// <summary>
+    /// QEMU's -initrd for a memory node: with a multiboot kernel it loads each comma-separated
+    /// "path string" as a module whose string is the whole entry (hw/i386/multiboot.c), so each
+    /// program goes as "path name". null without programs.
+    /// </summary>
+    public string? ModulesArgument()
+    {
+        if (Programs.Count == 0) return null;
+        return string.Join(',', Programs.Select(p =>
+        {
+            string full = System.IO.Path.GetFullPath(p);
+            // QEMU cuts an entry at its first space and splits entries at commas (",," is a comma).
+            if (full.Contains(' ')) throw new ArgumentException($"program path with a space (QEMU's -initrd cannot take it): {full}");
+            return $"{full.Replace(",", ",,")} {System.IO.Path.GetFileName(full).Replace(",", ",,")}";
+        }));
+    }
     /// <summary>Extra command-line words for the processors only (exec=, argv=, envp=, syscall_trace ...).</summary>
     public string ProcessorAppend { get; init; } = "";
 
@@ -65,12 +83,9 @@ public sealed record RigConfig
         if (Processors < 0 || Memories < 0 || Storages < 0) throw new ArgumentException("component counts cannot be negative");
         if (Processors + Memories + Storages == 0) throw new ArgumentException("a rig needs at least one node");
         if (Processors + Memories + Storages > 16) throw new ArgumentException("at most 16 VMs in a rig (2 cores, TCG)");
-        foreach (var exe in Executables)
-        {
-            if (!File.Exists(exe)) throw new ArgumentException($"executable {exe} does not exist");
-            // QEMU's -initrd separates modules with commas and a module's path from its arguments with a space.
-            if (exe.Contains(',') || exe.Contains(' ')) throw new ArgumentException($"executable path {exe} contains a comma or a space (QEMU -initrd cannot take it)");
-        }
+        if (Programs.Count > 16) throw new ArgumentException("at most 16 programs (the kernels keep 16 boot modules)");
+        foreach (var program in Programs)
+            if (!File.Exists(program)) throw new ArgumentException($"program not found: {program}");
     }
 
     public static RigConfig Load(string path, RigConfig defaults)
@@ -93,6 +108,7 @@ public sealed record RigConfig
                 "storages" => config with { Storages = Number() },
                 "memory" => config with { GuestMemory = value },
                 "append" => config with { Append = value },
+                "program" => config with { Programs = [.. config.Programs, value] },
                 _ => throw new ArgumentException($"{path}:{lineNumber}: unknown key '{key}'"),
             };
         }

@@ -46,17 +46,15 @@ public sealed class RigLauncher : IAsyncDisposable
             int? gdbPort = gdb ? FreeTcpPort() : null;
             if (gdbPort is int p) _gdbPorts[node.Id] = p;
             // Processors: COM2 and COM3 carry their programs' stdout and stderr into files.
-            // Memories: the executables as boot modules.
+            // Memories: the programs as boot modules (RigConfig.ModulesArgument).
             var serials = node.Role == "processor"
                 ? new[] { "file:" + StdoutPath(node), "file:" + StderrPath(node) }
                 : Array.Empty<string>();
-            string? initrd = node.Role == "memory" && config.Executables.Count > 0
-                ? string.Join(',', config.Executables.Select(Path.GetFullPath))
-                : null;
             var options = new QemuOptions
             {
                 Kind = node.Role, Append = config.CommandLineFor(node), Memory = config.GuestMemory,
-                GdbPort = gdbPort, WaitForGdb = gdb, NetworkArguments = extra, ExtraSerials = serials, Initrd = initrd,
+                GdbPort = gdbPort, WaitForGdb = gdb, NetworkArguments = extra, ExtraSerials = serials,
+                Initrd = node.Role == "memory" ? config.ModulesArgument() : null,
             };
             _vms.Add(new QemuVm(options, Path.Combine(logDir, node.Name + ".log"))
             {

@@ -49,6 +49,10 @@ public static class HostPrograms
         }
         """;
 
+    /// <summary>tests/apps/memory-probe.c, musl-static: text, rodata, data running into bss, whole bss pages.</summary>
+    public static string MemoryProbe() =>
+        MuslStatic("memory-probe", File.ReadAllText(Tessera.Tools.Repo.Path("tests", "apps", "memory-probe.c")));
+
     public static string MuslStatic(string name, string source) => Build(name, source, "musl-gcc", "-static");
     public static string GlibcStaticPie(string name, string source) => Build(name, source, "gcc", "-static-pie");
     public static string GlibcStatic(string name, string source) => Build(name, source, "gcc", "-static");
