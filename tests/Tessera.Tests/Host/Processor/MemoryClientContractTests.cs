@@ -8,6 +8,7 @@ using Tessera.Tests.Host.Memory;
 using Xunit;
 using FaultAccess = Tessera.Processor.FaultAccess;
 using Errno = Tessera.Processor.Syscalls.Errno;
+using MemoryClient = Tessera.Processor.MemoryClient;
 
 namespace Tessera.Tests.Host.Processor;
 
