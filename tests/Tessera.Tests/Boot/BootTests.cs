@@ -29,7 +29,7 @@ public sealed class BootTests(ITestOutputHelper output)
 
     public static readonly Dictionary<string, string[]> ComponentSelfTests = new()
     {
-        ["processor"] = ["excache.logic"],
+        ["processor"] = ["excache.logic", "processor.syscall-setup", "processor.ring3-syscalls", "processor.ring3-faults", "processor.excache-faults", "processor.excache-direct-mapped"],
         ["memory"] = ["memory.vma-set", "memory.elf-image", "memory.initial-stack", "memory.page-store", "memory.service"],
         ["storage"] = ["storage.ext2"],
     };

@@ -24,6 +24,12 @@ public sealed record QemuOptions
     /// <summary>With -kernel: an initial RAM disk (-initrd), used by the Linux baseline of `bench boot`.</summary>
     public string? Initrd { get; init; }
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+    /// <summary>
+    /// Chardevs for the second, third ... serial ports (COM2, COM3 ...), after COM1 on stdio:
+    /// e.g. "file:out/run/processor1.stdout". The processor writes its programs' standard
+    /// output to COM2 and standard error to COM3 (kernel/Processor/Process/OutputSink.cs).
+    /// </summary>
+    public IReadOnlyList<string> ExtraSerials { get; init; } = [];
     /// <summary>NICs and netdevs; without any, the VM has no network (-nic none).</summary>
     public IReadOnlyList<string> NetworkArguments { get; init; } = [];
 
@@ -37,6 +43,7 @@ public sealed record QemuOptions
             "-serial", "stdio", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         };
+        foreach (var serial in ExtraSerials) args.AddRange(["-serial", serial]);
         if (NetworkArguments.Count == 0) args.AddRange(["-nic", "none"]);
         else args.AddRange(NetworkArguments);
         if (Cpu != null) args.AddRange(["-cpu", Cpu]);

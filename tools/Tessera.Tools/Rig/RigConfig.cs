@@ -54,6 +54,8 @@ public sealed record RigConfig
             return $"{full.Replace(",", ",,")} {System.IO.Path.GetFileName(full).Replace(",", ",,")}";
         }));
     }
+    /// <summary>Extra command-line words for the processors only (exec=, argv=, envp=, syscall_trace ...).</summary>
+    public string ProcessorAppend { get; init; } = "";
 
     public IReadOnlyList<RigNode> Nodes()
     {
@@ -71,7 +73,9 @@ public sealed record RigConfig
         var absent = Enumerable.Range(nodes.Count + 1, AbsentNodes).Select(id => $"{id}:storage");
         string peers = string.Join(',', nodes.Select(n => $"{n.Id}:{n.Role}").Concat(absent));
         string line = $"node={node.Id} role={node.Role} peers={peers}";
-        return Append.Length > 0 ? line + " " + Append : line;
+        if (Append.Length > 0) line += " " + Append;
+        if (node.Role == "processor" && ProcessorAppend.Length > 0) line += " " + ProcessorAppend;
+        return line;
     }
 
     public void Validate()

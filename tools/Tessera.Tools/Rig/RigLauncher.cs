@@ -45,10 +45,15 @@ public sealed class RigLauncher : IAsyncDisposable
                 extra.AddRange(["-object", $"filter-dump,id=dump0,netdev=net0,file={Path.GetFullPath(pcap)}"]);
             int? gdbPort = gdb ? FreeTcpPort() : null;
             if (gdbPort is int p) _gdbPorts[node.Id] = p;
+            // Processors: COM2 and COM3 carry their programs' stdout and stderr into files.
+            // Memories: the programs as boot modules (RigConfig.ModulesArgument).
+            var serials = node.Role == "processor"
+                ? new[] { "file:" + StdoutPath(node), "file:" + StderrPath(node) }
+                : Array.Empty<string>();
             var options = new QemuOptions
             {
                 Kind = node.Role, Append = config.CommandLineFor(node), Memory = config.GuestMemory,
-                GdbPort = gdbPort, WaitForGdb = gdb, NetworkArguments = extra,
+                GdbPort = gdbPort, WaitForGdb = gdb, NetworkArguments = extra, ExtraSerials = serials,
                 Initrd = node.Role == "memory" ? config.ModulesArgument() : null,
             };
             _vms.Add(new QemuVm(options, Path.Combine(logDir, node.Name + ".log"))
@@ -58,8 +63,15 @@ public sealed class RigLauncher : IAsyncDisposable
         }
     }
 
+    /// <summary>Where a processor's programs' standard output goes (its COM2).</summary>
+    public string StdoutPath(RigNode node) => Path.GetFullPath(Path.Combine(LogDir, node.Name + ".stdout"));
+
+    /// <summary>Where a processor's programs' standard error goes (its COM3).</summary>
+    public string StderrPath(RigNode node) => Path.GetFullPath(Path.Combine(LogDir, node.Name + ".stderr"));
+
     public void Start()
     {
+        Directory.CreateDirectory(LogDir);
         foreach (var vm in _vms) vm.Start();
     }
 
