@@ -21,12 +21,16 @@ namespace Tessera
             if (KernelMain.CommandLine.Has("blk-selftest")) BlkSelfTests.RunAll(KernelMain.CommandLine);
         }
 
-        /// <summary>The component's work after boot; returning means idle.</summary>
+        /// <summary>
+        /// The component's work after boot: mount the disk, serve the file RPCs (FileServer) and
+        /// the common ones; returning means idle.
+        /// </summary>
         public static void Run()
         {
             StorageDisk.Start();
             if (!ClusterNode.Start(NodeRole.Storage)) return;
-            ClusterNode.Serve();
+            FileServer.Start(ClusterNode.Endpoint!, ClusterNode.Config.Node);
+            ClusterNode.Serve(FileServer.Idle);
         }
     }
 }
