@@ -29,6 +29,7 @@ namespace Tessera.Storage
         private readonly int _unavailable;
         private readonly ushort _device;
         public readonly OpenFileTable Table;
+        private readonly byte[] _linkTarget = new byte[Ext2FileSystem.MaxPathLength];
 
         /// <summary>Something changed since the last Sync: the component syncs soon after.</summary>
         public bool Dirty;
@@ -170,6 +171,8 @@ namespace Tessera.Storage
             uint flags = p.Arg;
             uint access = flags & FileProtocol.O_ACCMODE;
             if (access == FileProtocol.O_ACCMODE) return Errno.EINVAL;
+            // Linux 6.4 and later: O_CREAT with O_DIRECTORY is -EINVAL (it never made a directory).
+            if ((flags & (FileProtocol.O_CREAT | FileProtocol.O_DIRECTORY)) == (FileProtocol.O_CREAT | FileProtocol.O_DIRECTORY)) return Errno.EINVAL;
             bool writable = access != FileProtocol.O_RDONLY;
             bool follow = (flags & FileProtocol.O_NOFOLLOW) == 0;
             if (Table.Full) return Errno.ENFILE;
@@ -178,27 +181,10 @@ namespace Tessera.Storage
             int r;
             if ((flags & FileProtocol.O_CREAT) != 0)
             {
-                r = Parent(fs, source, p.Base, path, out uint parent, out ReadOnlySpan<byte> name, out bool trailingSlash);
+                r = Start(source, p.Base, path, out uint start);
                 if (r < 0) return r;
-                // "/" or a name of "." or "..": an existing directory, which O_CREAT cannot open.
-                if (name.Length == 0 || IsDotOrDotDot(name)) return Errno.EISDIR;
-                r = fs.LookupName(parent, name, out ino);
-                if (r == Errno.ENOENT)
-                {
-                    if (trailingSlash) return Errno.EISDIR;
-                    r = fs.Create(parent, name, (uint)p.Value & 0xFFF, 0, 0, out ino);
-                    if (r < 0) return r;
-                    created = true;
-                    Dirty = true;
-                }
-                else if (r < 0) return r;
-                else
-                {
-                    if ((flags & FileProtocol.O_EXCL) != 0) return Errno.EEXIST;
-                    // An existing name: resolved again in full, so a final symlink is followed.
-                    r = Resolve(fs, source, p.Base, path, follow, out ino);
-                    if (r < 0) return r;
-                }
+                r = CreateOrFind(fs, start, path, flags, (uint)p.Value & 0xFFF, out ino, out created);
+                if (r < 0) return r;
             }
             else
             {
@@ -224,6 +210,48 @@ namespace Tessera.Storage
             if (!Table.Open(source, ino, flags, out uint handle)) return Errno.ENFILE;
             replyLength = FileProtocol.WriteOpenReply(reply, handle, status.Mode, status.Size);
             return 0;
+        }
+
+        /// <summary>
+        /// open(2) with O_CREAT: the last component is created when absent; an existing one is
+        /// -EEXIST under O_EXCL, else opened. A final symlink is followed (without O_NOFOLLOW):
+        /// when its target does not exist, the target is what gets created, as Linux does.
+        /// </summary>
+        private int CreateOrFind(Ext2FileSystem fs, uint start, ReadOnlySpan<byte> path, uint flags, uint mode, out uint ino, out bool created)
+        {
+            ino = 0;
+            created = false;
+            bool follow = (flags & FileProtocol.O_NOFOLLOW) == 0;
+            ReadOnlySpan<byte> current = path;
+            for (int links = 0; ; links++)
+            {
+                int r = fs.LookupParent(start, current, out uint parent, out int nameStart, out int nameLength, out bool trailingSlash);
+                if (r < 0) return r;
+                ReadOnlySpan<byte> name = current.Slice(nameStart, nameLength);
+                // "/" or a name of "." or "..": an existing directory, which O_CREAT cannot open.
+                if (name.Length == 0 || IsDotOrDotDot(name)) return Errno.EISDIR;
+                r = fs.LookupName(parent, name, out ino);
+                if (r == Errno.ENOENT)
+                {
+                    if (trailingSlash) return Errno.EISDIR;
+                    r = fs.Create(parent, name, mode, 0, 0, out ino);
+                    if (r < 0) return r;
+                    created = true;
+                    Dirty = true;
+                    return 0;
+                }
+                if (r < 0) return r;
+                if ((flags & FileProtocol.O_EXCL) != 0) return Errno.EEXIST;
+                r = fs.GetStatus(ino, out FileStatus status);
+                if (r < 0) return r;
+                if ((status.Mode & TypeMask) != TypeSymlink || !follow) return 0;
+                if (links == Ext2FileSystem.MaxSymlinkLoops) return Errno.ELOOP;
+                // The link's target, from the link's own directory, is the path to create or open.
+                r = fs.ReadLink(ino, _linkTarget);
+                if (r < 0) return r;
+                current = new ReadOnlySpan<byte>(_linkTarget, 0, r);
+                start = parent;
+            }
         }
 
         private int Close(Ext2FileSystem fs, ushort source, ReadOnlySpan<byte> request)
@@ -514,11 +542,19 @@ namespace Tessera.Storage
                 if (r < 0) return r;
                 if ((status.Mode & TypeMask) != TypeDirectory) return Errno.ENOTDIR;
             }
-            if ((p.Arg & FileProtocol.RENAME_NOREPLACE) != 0)
+            r = fs.LookupName(newParent, newName, out uint replaced);
+            if (r < 0 && r != Errno.ENOENT) return r;
+            if (r == 0)
             {
-                r = fs.LookupName(newParent, newName, out _);
-                if (r == 0) return Errno.EEXIST;
-                if (r != Errno.ENOENT) return r;
+                if ((p.Arg & FileProtocol.RENAME_NOREPLACE) != 0) return Errno.EEXIST;
+                // The new name is the old one's directory or above it: Linux's lock_rename trap,
+                // -ENOTEMPTY before any other check.
+                if (replaced != source1)
+                {
+                    r = fs.IsAncestorOrSelf(replaced, oldParent);
+                    if (r < 0) return r;
+                    if (r == 1) return Errno.ENOTEMPTY;
+                }
             }
             r = fs.Rename(oldParent, oldName, newParent, newName);
             if (r < 0) return r;
