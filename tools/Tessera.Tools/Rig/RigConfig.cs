@@ -17,6 +17,7 @@ public sealed record RigNode(ushort Id, string Role)
 ///   storages = 1
 ///   memory = 128M        # guest memory per VM
 ///   append = excache=16M # extra kernel command-line words for every node
+///   files = tests/data   # folder copied into the storage disk's root
 /// </summary>
 public sealed record RigConfig
 {
@@ -30,6 +31,17 @@ public sealed record RigConfig
     /// dead node, to see it reported instead of waited on.
     /// </summary>
     public int AbsentNodes { get; init; }
+    /// <summary>A host folder whose contents go into the root of each storage disk (`--files`).</summary>
+    public string? Files { get; init; }
+    /// <summary>
+    /// Use this image as the storage disk as it is: not made, not deleted after the run (tests
+    /// bring damaged images and restart a storage VM on the disk it crashed with). One storage only.
+    /// </summary>
+    public string? Disk { get; init; }
+    /// <summary>Keep the storage disk at this path after the run (`--keep-disk`); otherwise it is deleted.</summary>
+    public string? KeepDisk { get; init; }
+    /// <summary>Size of a disk the launcher makes; 0: RigDisk.SizeFor(Files).</summary>
+    public long DiskBytes { get; init; }
 
     public IReadOnlyList<RigNode> Nodes()
     {
@@ -55,6 +67,8 @@ public sealed record RigConfig
         if (Processors < 0 || Memories < 0 || Storages < 0) throw new ArgumentException("component counts cannot be negative");
         if (Processors + Memories + Storages == 0) throw new ArgumentException("a rig needs at least one node");
         if (Processors + Memories + Storages > 16) throw new ArgumentException("at most 16 VMs in a rig (2 cores, TCG)");
+        if ((Disk != null || KeepDisk != null) && Storages != 1) throw new ArgumentException("a given or kept disk needs exactly one storage component");
+        if (Files != null && !Directory.Exists(Files)) throw new ArgumentException($"--files: no folder {Files}");
     }
 
     public static RigConfig Load(string path, RigConfig defaults)
@@ -77,6 +91,7 @@ public sealed record RigConfig
                 "storages" => config with { Storages = Number() },
                 "memory" => config with { GuestMemory = value },
                 "append" => config with { Append = value },
+                "files" => config with { Files = value },
                 _ => throw new ArgumentException($"{path}:{lineNumber}: unknown key '{key}'"),
             };
         }
