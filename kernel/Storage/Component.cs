@@ -11,13 +11,15 @@ namespace Tessera
         public const string Kind = "storage";
 
         /// <summary>
-        /// Self-tests of what only this component has (run after the core's). The disk tests
-        /// write to the disk, so they run only when asked: `blk-selftest` on the command line
-        /// (the boot tests attach a scratch disk for them, tests/Tessera.Tests/Boot/VirtioBlkTests.cs).
+        /// Self-tests of what only this component has (run after the core's): the ext2 file
+        /// system on a RAM disk, then, only when asked (`blk-selftest` on the command line), the
+        /// disk tests, which write to the disk (the boot tests attach a scratch disk for them,
+        /// tests/Tessera.Tests/Boot/VirtioBlkTests.cs).
         /// </summary>
         public static void RunSelfTests()
         {
             StorageDisk.Start();
+            SelfTest.Run(new Ext2SelfTest());
             if (KernelMain.CommandLine.Has("blk-selftest")) BlkSelfTests.RunAll(KernelMain.CommandLine);
         }
 

@@ -35,7 +35,6 @@ namespace Tessera.Storage.Ext2
             int r = ReadBlocks(block, _blockBitmap.Data);
             if (r < 0) return r;
             _blockBitmap.Block = block;
-            _blockBitmapGroup = group;
             return 0;
         }
 
@@ -52,7 +51,6 @@ namespace Tessera.Storage.Ext2
             int r = ReadBlocks(block, _inodeBitmap.Data);
             if (r < 0) return r;
             _inodeBitmap.Block = block;
-            _inodeBitmapGroup = group;
             return 0;
         }
 

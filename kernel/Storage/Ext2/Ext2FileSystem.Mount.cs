@@ -191,6 +191,16 @@ namespace Tessera.Storage.Ext2
                     reason = GroupText(g) + ": inode table " + ReasonText.Decimal(table) + " is outside the group";
                     return Errno.EINVAL;
                 }
+                // Nor may they overlap each other or the superblock and descriptor-table copy at
+                // the group's start: writing a bitmap there would destroy them.
+                uint reserved = first + (GroupHasSuperblock(g) ? 1 + _groups.TableBlocks : 0);
+                if (blockBitmap < reserved || inodeBitmap < reserved || table < reserved || blockBitmap == inodeBitmap
+                    || (blockBitmap >= table && blockBitmap < table + _inodeTableBlocks)
+                    || (inodeBitmap >= table && inodeBitmap < table + _inodeTableBlocks))
+                {
+                    reason = GroupText(g) + ": bitmaps, inode table and superblock copy overlap";
+                    return Errno.EINVAL;
+                }
                 if (_groups.FreeBlocks(g) > BlocksInGroup(g) || _groups.FreeInodes(g) > _inodesPerGroup
                     || _groups.UsedDirectories(g) > _inodesPerGroup)
                 {

@@ -5,7 +5,12 @@
 // Order of writes (Ext2FileSystem, "Durability"): a new inode is written complete before the
 // entry naming it; link counts rise before a name is added and fall only after one is
 // removed, so a crash leaves a count too high (e2fsck lowers it), never too low; an inode's
-// blocks and the inode itself are freed only after its last name is gone.
+// blocks and the inode itself are freed only after its last name is gone. Two windows remain
+// that only a journal would close, both harmless: a directory moved to another parent has
+// both names for a moment (the new one first, as in Linux's ext2: never none), which e2fsck
+// resolves by dropping the second; and a directory whose name is gone but whose inode is not
+// yet freed (rmdir, an interrupted mkdir) still names its parent in "..", which e2fsck counts
+// until it reconnects or clears it. tests/.../Ext2CrashTests checks all of this.
 //
 // Link counts (ext2.rst "Directories"): a file has one per name; a directory has one for its
 // name, one for its own "." and one for the ".." of each subdirectory.

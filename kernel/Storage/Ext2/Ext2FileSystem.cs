@@ -82,9 +82,7 @@ namespace Tessera.Storage.Ext2
 
         // Caches and scratch buffers (one block each).
         private readonly CachedBlock _blockBitmap;      // the block bitmap of one group
-        private uint _blockBitmapGroup;
         private readonly CachedBlock _inodeBitmap;      // the inode bitmap of one group
-        private uint _inodeBitmapGroup;
         private readonly CachedBlock _inodeTable;       // one inode-table block (write-through)
         private readonly CachedBlock[] _indirect;       // [depth 1..3]: indirect blocks on the last path walked
         private readonly byte[][] _releaseScratch;      // [depth 1..3]: copies of indirect blocks being freed

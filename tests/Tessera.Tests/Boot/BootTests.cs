@@ -31,7 +31,7 @@ public sealed class BootTests(ITestOutputHelper output)
     {
         ["processor"] = ["excache.logic"],
         ["memory"] = ["memory.vma-set", "memory.elf-image", "memory.initial-stack"],
-        ["storage"] = [],
+        ["storage"] = ["storage.ext2"],
     };
 
     // The storage image's disk self-tests: only with `blk-selftest` and a scratch disk attached

@@ -76,6 +76,9 @@ public sealed class Ext2DamagedImageTests
         AssertRefused(Damaged(i => Put32(i, 2048 + 0, 0)), "group 0: block bitmap 0 is outside the group");
         AssertRefused(Damaged(i => Put32(i, 2048 + 4, 5_000_000)), "group 0: inode bitmap 5000000 is outside the group");
         AssertRefused(Damaged(i => Put16(i, 2048 + 12, 60_000)), "group 0: impossible free or directory counts");
+        AssertRefused(Damaged(i => Put32(i, 2048 + 0, 2)), "group 0: bitmaps, inode table and superblock copy overlap");   // on the descriptor table
+        AssertRefused(Damaged(i => Put32(i, 2048 + 4, BinaryPrimitives.ReadUInt32LittleEndian(i.AsSpan(2048)))), "overlap");
+        AssertRefused(Damaged(i => Put32(i, 2048 + 0, BinaryPrimitives.ReadUInt32LittleEndian(i.AsSpan(2048 + 8)) + 1)), "overlap");
         // The root inode (2) made a regular file.
         AssertRefused(Damaged(i =>
         {

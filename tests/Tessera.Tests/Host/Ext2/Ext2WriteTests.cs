@@ -308,4 +308,33 @@ public sealed class Ext2WriteTests
         await scratch.UnmountAndCheckAsync(fs);
         Assert.Equal(after.FreeBlocks.ToString(), await E2fsprogs.SuperblockFieldAsync(scratch.Image, "Free blocks"));
     }
+
+    [Fact]
+    public async Task DirectoriesSpreadOverGroupsAndFilesStayNearTheirDirectory()
+    {
+        using var scratch = new Ext2Scratch();
+        await scratch.MakeAsync(24L << 20, 1024, extra: ["-g", "2048", "-N", "3072", "-O", "^resize_inode"]);
+        uint inodesPerGroup = uint.Parse(await E2fsprogs.SuperblockFieldAsync(scratch.Image, "Inodes per group"));
+        uint blocksPerGroup = uint.Parse(await E2fsprogs.SuperblockFieldAsync(scratch.Image, "Blocks per group"));
+        var fs = scratch.Mount();
+        var groups = new HashSet<uint>();
+        for (int d = 0; d < 8; d++)
+        {
+            Assert.Equal(0, fs.Mkdir($"/d{d}"));
+            uint dir = fs.Ino($"/d{d}");
+            uint group = (dir - 1) / inodesPerGroup;
+            groups.Add(group);
+            uint file = fs.WriteFile($"/d{d}/f", RandomBytes(d, 20_000));
+            // The file's inode in its directory's group, its data right after in that group.
+            Assert.Equal(group, (file - 1) / inodesPerGroup);
+            Assert.Equal(0, fs.Sync());
+            string blocks = (await E2fsprogs.DebugfsAsync(scratch.Image, $"blocks /d{d}/f")).Output;
+            var numbers = blocks.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries).Where(t => t.All(char.IsDigit)).Select(uint.Parse).ToList();
+            Assert.Equal(21, numbers.Count);                                   // 20 data blocks and the indirect one
+            Assert.All(numbers, b => Assert.Equal(group, (b - 1) / blocksPerGroup));
+            Assert.Equal((uint)numbers.Count, numbers.Max() - numbers.Min() + 1);   // contiguous
+        }
+        Assert.True(groups.Count >= 4, $"directories in {groups.Count} groups");
+        await scratch.UnmountAndCheckAsync(fs);
+    }
 }

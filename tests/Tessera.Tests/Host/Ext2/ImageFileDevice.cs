@@ -63,31 +63,6 @@ public sealed class ImageFileDevice : BlockDevice, IDisposable
     public void Dispose() => _file.Dispose();
 }
 
-/// <summary>A BlockDevice over bytes in memory (damaged-image tests change them freely).</summary>
-public sealed class MemoryBlockDevice(byte[] image, int blockSize = 512) : BlockDevice
-{
-    public readonly byte[] Image = image;
-
-    public override int BlockSize => blockSize;
-    public override ulong BlockCount => (ulong)(Image.Length / blockSize);
-
-    public override int Read(ulong block, Span<byte> buffer)
-    {
-        if (buffer.Length % blockSize != 0 || block + (ulong)(buffer.Length / blockSize) > BlockCount) return Errno.EINVAL;
-        Image.AsSpan((int)block * blockSize, buffer.Length).CopyTo(buffer);
-        return 0;
-    }
-
-    public override int Write(ulong block, ReadOnlySpan<byte> buffer)
-    {
-        if (buffer.Length % blockSize != 0 || block + (ulong)(buffer.Length / blockSize) > BlockCount) return Errno.EINVAL;
-        buffer.CopyTo(Image.AsSpan((int)block * blockSize));
-        return 0;
-    }
-
-    public override int Flush() => 0;
-}
-
 /// <summary>The host's wall clock, or a fixed time.</summary>
 public sealed class TestClock(uint? fixedSeconds = null) : FileSystemClock
 {
