@@ -64,7 +64,7 @@ public sealed class VirtioBlkTests(ITestOutputHelper output)
     {
         var run = await Vm.RunToExitAsync(new QemuOptions { Kind = "storage", Append = "selftest blk-selftest" }, "blk-missing", output);
         Assert.Contains("selftest: blk.device ... FAILED (no virtio-blk disk)", run.Lines);
-        Assert.Contains($"selftest: {BootTests.CoreSelfTests.Length} passed, {BootTests.BlkSelfTests.Length} failed", run.Lines);
+        Assert.Contains($"selftest: {BootTests.CoreSelfTests.Length + BootTests.ComponentSelfTests["storage"].Length} passed, {BootTests.BlkSelfTests.Length} failed", run.Lines);
         Assert.Equal(QemuExit.Fail, run.ExitCode);
     }
 
