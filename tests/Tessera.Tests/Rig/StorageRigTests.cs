@@ -211,6 +211,30 @@ public sealed class StorageRigTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task ChangesReachTheSuperblockWithinASecondWithoutAnFsync()
+    {
+        await using var rig = Launch("delayed-sync");
+        var vm = await StartAsync(rig);
+        var (link, client, _) = Connect(rig);
+        LinuxStatfs? statfs;
+        using (link)
+        {
+            Assert.Equal(0, client.Mkdir("/d"));
+            Assert.Equal(0, client.Open("/d/f", FileProtocol.O_WRONLY | FileProtocol.O_CREAT, 0x1A4, out uint h));
+            Assert.Equal(200_000, client.WriteAll(h, 0, FileWorkload.Data(1, 200_000)));
+            Assert.Equal(0, client.Close(h));
+            Assert.Equal(0, client.Statfs("/", out statfs));
+        }
+        // No FSYNC: the component's timer writes the superblock's counts on its own.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Process.GetProcessById(vm.ProcessId!.Value).Kill();
+        await rig.StopAsync(sync: false);
+        Assert.Equal(statfs!.FreeBlocks.ToString(), await E2fsprogs.SuperblockFieldAsync(rig.Disks[1], "Free blocks"));
+        Assert.Equal(statfs.FreeFiles.ToString(), await E2fsprogs.SuperblockFieldAsync(rig.Disks[1], "Free inodes"));
+        await AssertDiskCleanAsync(rig.Disks[1]);
+    }
+
+    [Fact]
     public async Task ADamagedImageIsRefusedWithAReasonAndTheComponentKeepsServing()
     {
         string image = Path.Combine(Folder("damaged"), "disk.img");

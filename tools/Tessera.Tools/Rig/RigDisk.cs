@@ -51,7 +51,7 @@ public static class RigDisk
         if (bytes == 0) bytes = SizeFor(folder);
         using var cts = new CancellationTokenSource(Timeout);
         var r = await Cli.Wrap(HostTools.Require("mke2fs")).WithArguments(MakeArguments(image, bytes, folder))
-            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cts.Token);
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(cts.Token).ConfigureAwait(false);
         if (r.ExitCode != 0) throw new InvalidOperationException($"mke2fs failed ({r.ExitCode}): {r.StandardOutput}{r.StandardError}");
     }
 

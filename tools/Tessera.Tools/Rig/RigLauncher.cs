@@ -71,12 +71,12 @@ public sealed class RigLauncher : IAsyncDisposable
     public IReadOnlyDictionary<ushort, string> Disks => _disks;
 
     /// <summary>Makes the storage disks (unless the config brings one), then starts every VM.</summary>
-    public void Start() => StartAsync().GetAwaiter().GetResult();
+    public void Start() => Task.Run(StartAsync).GetAwaiter().GetResult();
 
     public async Task StartAsync()
     {
         if (Config.Disk == null)
-            foreach (var image in _disks.Values) await RigDisk.CreateAsync(image, Config.Files, Config.DiskBytes);
+            foreach (var image in _disks.Values) await RigDisk.CreateAsync(image, Config.Files, Config.DiskBytes).ConfigureAwait(false);
         foreach (var vm in _vms) vm.Start();
     }
 
