@@ -376,6 +376,7 @@ public sealed class FileServiceTests
         Assert.Equal(EINVAL, v.Client.PathCall(RpcOpcode.Unlink, FileClient.Root, 1, 0, "/f"u8, [], out _));
         Assert.Equal(EINVAL, v.Client.StatAt(FileClient.Root, "/f"u8, 0x40, out _));
         Assert.Equal(EINVAL, v.Client.Readlink("/f", out _, capacity: 0));
+        Assert.Equal(13ul, v.Service.Malformed);   // the EBADMSG answers above, counted apart from file errors
 
         // Random bytes to every opcode, then the file is still there and the service answers.
         var random = new Random(6);
