@@ -27,6 +27,9 @@ namespace Tessera.Drivers
             return false;
         }
 
+        /// <summary>Seconds since the Unix epoch (UTC) now, or 0 when the clock reads as nonsense.</summary>
+        public static ulong ReadUnixSeconds() => TryRead(out long seconds) && seconds > 0 ? (ulong)seconds : 0;
+
         private static ulong ReadRaw()
         {
             ulong v = ReadRegister(0x00);

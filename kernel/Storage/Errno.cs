@@ -14,9 +14,11 @@ namespace Tessera.Storage
         public const int EBUSY = -16;
         public const int EEXIST = -17;
         public const int EXDEV = -18;
+        public const int ENODEV = -19;
         public const int ENOTDIR = -20;
         public const int EISDIR = -21;
         public const int EINVAL = -22;
+        public const int ENFILE = -23;
         public const int EFBIG = -27;
         public const int ENOSPC = -28;
         public const int EROFS = -30;
@@ -24,6 +26,8 @@ namespace Tessera.Storage
         public const int ENAMETOOLONG = -36;
         public const int ENOTEMPTY = -39;
         public const int ELOOP = -40;
+        /// <summary>A file RPC that does not follow its layout (kernel/Core/Rpc/FileProtocol.cs).</summary>
+        public const int EBADMSG = -74;
         /// <summary>"Structure needs cleaning": what Linux returns for a corrupted file system (EFSCORRUPTED).</summary>
         public const int EUCLEAN = -117;
     }

@@ -76,14 +76,17 @@ var pcap = new Option<string?>("--pcap") { Description = "Record the rig's netwo
 var rigTimeout = new Option<int>("--timeout") { Description = "End the rig after S seconds (0: run until Ctrl-C)", DefaultValueFactory = _ => 0 };
 var rigAppend = new Option<string>("--append") { Description = "Extra kernel command-line words for every node", DefaultValueFactory = _ => "" };
 var guestMemory = new Option<string>("--memory", "-m") { Description = "Guest memory per VM", DefaultValueFactory = _ => "64M" };
+var files = new Option<string?>("--files") { Description = "Put this folder's contents in the root of the storage disk (mke2fs -d)" };
+var keepDisk = new Option<string?>("--keep-disk") { Description = "Keep the storage disk image at this path after the run" };
 var rig = new Command("rig", "Boot a whole rig: one VM per component on one loopback Ethernet segment")
-    { processors, memories, storages, config, rigGdb, pcap, rigTimeout, rigAppend, guestMemory };
+    { processors, memories, storages, config, rigGdb, pcap, rigTimeout, rigAppend, guestMemory, files, keepDisk };
 rig.SetAction(async (parse, token) =>
 {
     var rigConfig = new Tessera.Tools.Rig.RigConfig
     {
         Processors = parse.GetValue(processors), Memories = parse.GetValue(memories), Storages = parse.GetValue(storages),
         GuestMemory = parse.GetValue(guestMemory)!, Append = parse.GetValue(rigAppend) ?? "",
+        Files = parse.GetValue(files), KeepDisk = parse.GetValue(keepDisk),
     };
     if (parse.GetValue(config) is string file) rigConfig = Tessera.Tools.Rig.RigConfig.Load(file, rigConfig);
     if (!await Verbs.BuildAsync(Repo.Kinds, false)) return 1;
@@ -94,13 +97,14 @@ root.Subcommands.Add(rig);
 // ---- run ----
 var runTimeout = new Option<int>("--timeout") { Description = "Seconds to wait for every node to answer", DefaultValueFactory = _ => 120 };
 var run = new Command("run", "Build, boot the default rig (or the one the flags describe) and show its cluster table")
-    { processors, memories, storages, config, runTimeout, rigAppend, guestMemory };
+    { processors, memories, storages, config, runTimeout, rigAppend, guestMemory, files, keepDisk };
 run.SetAction(async (parse, token) =>
 {
     var rigConfig = new Tessera.Tools.Rig.RigConfig
     {
         Processors = parse.GetValue(processors), Memories = parse.GetValue(memories), Storages = parse.GetValue(storages),
         GuestMemory = parse.GetValue(guestMemory)!, Append = parse.GetValue(rigAppend) ?? "",
+        Files = parse.GetValue(files), KeepDisk = parse.GetValue(keepDisk),
     };
     if (parse.GetValue(config) is string file) rigConfig = Tessera.Tools.Rig.RigConfig.Load(file, rigConfig);
     if (!await Verbs.BuildAsync(Repo.Kinds, false)) return 1;

@@ -126,13 +126,15 @@ public static class Verbs
             table.AddRow(node.Id.ToString(), node.Role, node.Mac, Markup.Escape(banner), rtt);
         }
         AnsiConsole.Write(table);
+        await rig.StopAsync();
+        bool disksClean = await ReportDisksAsync(rig);
         if (rig.AnyPanicked) return Fail("a node panicked; see its log in " + Path.GetRelativePath(Repo.Root, rig.LogDir));
         if (verdict is null) return Fail($"the processor did not finish greeting its peers within {timeoutSeconds} s");
         int expected = rig.Nodes.Count - 1;
         if (!verdict.Contains($" {expected} of {expected} peers answered", StringComparison.Ordinal))
             return Fail(verdict["cluster: ".Length..]);
         AnsiConsole.MarkupLineInterpolated($"[green]every node answered[/] ({verdict["cluster: ".Length..]})");
-        return 0;
+        return disksClean ? 0 : Fail("a storage disk is not clean (e2fsck -fn above)");
     }
 
     /// <summary>
@@ -153,11 +155,32 @@ public static class Verbs
         var limit = timeoutSeconds > 0 ? Task.Delay(TimeSpan.FromSeconds(timeoutSeconds), cancel) : Task.Delay(Timeout.Infinite, cancel);
         try { await Task.WhenAny(ended, limit); } catch (OperationCanceledException) { }
         bool allEnded = ended.IsCompleted;
+        await rig.StopAsync();
+        bool disksClean = await ReportDisksAsync(rig);
         await rig.DisposeAsync();
         if (rig.AnyPanicked) return Fail("a VM panicked; see its log");
+        if (!disksClean) return Fail("a storage disk is not clean (e2fsck -fn above)");
         if (allEnded && exits.Any(e => e.Result != QemuExit.Pass)) return Fail("a VM exited with a failure");
         AnsiConsole.MarkupLine(allEnded ? "[green]every VM exited cleanly[/]" : "[grey]rig ended[/]");
         return 0;
+    }
+
+    /// <summary>e2fsck -fn of every storage disk after the run (the VMs have ended): one line each; the full report when not clean.</summary>
+    private static async Task<bool> ReportDisksAsync(Rig.RigLauncher rig)
+    {
+        bool clean = true;
+        foreach (var (node, check) in await rig.CheckDisksAsync())
+        {
+            string where = rig.Config.KeepDisk ?? Path.GetRelativePath(Repo.Root, rig.Disks[node]);
+            if (check.Clean) AnsiConsole.MarkupLineInterpolated($"[green]disk of node {node}: e2fsck -fn clean[/] ({where})");
+            else
+            {
+                clean = false;
+                AnsiConsole.MarkupLineInterpolated($"[red]disk of node {node}: e2fsck -fn exit {check.ExitCode}[/] ({where})");
+                AnsiConsole.WriteLine(check.Output);
+            }
+        }
+        return clean;
     }
 
     public static void Clean()

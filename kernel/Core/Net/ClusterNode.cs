@@ -114,10 +114,11 @@ namespace Tessera.Core.Net
         }
 
         /// <summary>
-        /// Serves RPCs forever. With a receive interrupt the CPU sleeps in hlt between frames
-        /// (so idle VMs leave the host's cores to busy ones); without one it polls.
+        /// Serves RPCs forever; idle (when given) runs whenever no frame is waiting. With a
+        /// receive interrupt the CPU sleeps in hlt between frames (so idle VMs leave the host's
+        /// cores to busy ones); without one it polls.
         /// </summary>
-        public static void Serve()
+        public static void Serve(IdleWork? idle = null)
         {
             VirtioNet nic = Nic!;
             Log.Info(nic.ReceiveVector >= 0 ? "rpc: serving (receive interrupts)" : "rpc: serving (polling)");
@@ -125,6 +126,9 @@ namespace Tessera.Core.Net
             while (true)
             {
                 if (endpoint.Poll() != 0) continue;
+                // No frame waiting: the component's own background work (a timer interrupt
+                // that should start some wakes the hlt below like a frame does).
+                if (idle is not null) idle.Run();
                 if (nic.ReceiveVector < 0) { Cpu.Pause(); continue; }
                 // Interrupts off between the last look and hlt, so a frame arriving in between
                 // still wakes us: sti takes effect after the next instruction (SDM Vol. 2B, STI).
@@ -132,10 +136,22 @@ namespace Tessera.Core.Net
                 // interrupted for every frame (VirtioNet.WakeOnReceive).
                 Cpu.DisableInterrupts();
                 nic.WakeOnReceive(true);
-                if (nic.HasReceived) { nic.WakeOnReceive(false); Cpu.EnableInterrupts(); continue; }
+                if (nic.HasReceived || (idle is not null && idle.Pending)) { nic.WakeOnReceive(false); Cpu.EnableInterrupts(); continue; }
                 Cpu.EnableInterruptsAndHalt();
                 nic.WakeOnReceive(false);
             }
         }
+    }
+
+    /// <summary>Work a component does between RPCs, on the serving loop (not in an interrupt).</summary>
+    public abstract class IdleWork
+    {
+        public abstract void Run();
+
+        /// <summary>
+        /// True when Run has something to do now (a timer asked for it); checked with interrupts
+        /// off right before hlt, so a timer firing after Run returned is not slept through.
+        /// </summary>
+        public abstract bool Pending { get; }
     }
 }

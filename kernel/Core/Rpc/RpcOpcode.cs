@@ -30,6 +30,18 @@ namespace Tessera.Core.Rpc
         public const ushort Truncate = 54;
         public const ushort Read = 55;
         public const ushort Write = 56;
+        public const ushort Fstat = 57;
+        public const ushort Ftruncate = 58;
+        public const ushort Fsync = 59;
+        public const ushort Close = 60;
+        public const ushort Readlink = 61;
+        public const ushort Access = 62;
+        public const ushort Statfs = 63;
+        public const ushort ReadPath = 64;    // memory -> storage: executables and file-backed pages by path
+        public const ushort Symlink = 65;
+        public const ushort Link = 66;
+        public const ushort Forget = 67;      // a restarted client: close every handle it held
+        // Layouts of 48..67: kernel/Core/Rpc/FileProtocol.cs.
 
         /// <summary>Opcodes are below this bound; handler tables are this long.</summary>
         public const int Limit = 128;
@@ -49,6 +61,7 @@ namespace Tessera.Core.Rpc
         public const int EINVAL = -22;
         public const int ENOSPC = -28;
         public const int ENOSYS = -38;        // no handler for this opcode
+        public const int EBADMSG = -74;       // a request that does not follow its layout (FileProtocol)
         public const int EMSGSIZE = -90;      // payload too large
         public const int ETIMEDOUT = -110;    // client side: no reply after all retries
     }

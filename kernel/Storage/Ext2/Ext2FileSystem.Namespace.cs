@@ -370,6 +370,8 @@ namespace Tessera.Storage.Ext2
         private int DeleteInode(ref Ext2Inode inode)
         {
             int r;
+            // Still open: kept until its last handle closes (Ext2FileSystem.OpenInodes.cs).
+            if (KeepOpenInode(ref inode, out r)) return r;
             // A fast symlink's or a device's i_block holds text or a device number, not blocks.
             if (inode.IsRegular || inode.IsDirectory || (inode.IsSymlink && !IsFastSymlink(ref inode)))
             {

@@ -18,6 +18,7 @@ public sealed record RigNode(ushort Id, string Role)
 ///   memory = 128M        # guest memory per VM
 ///   append = excache=16M # extra kernel command-line words for every node
 ///   program = /path/to/a/static/executable   # one a line: boot modules of every memory node
+///   files = tests/data   # folder copied into the storage disk's root
 /// </summary>
 public sealed record RigConfig
 {
@@ -56,6 +57,17 @@ public sealed record RigConfig
     }
     /// <summary>Extra command-line words for the processors only (exec=, argv=, envp=, syscall_trace ...).</summary>
     public string ProcessorAppend { get; init; } = "";
+    /// <summary>A host folder whose contents go into the root of each storage disk (`--files`).</summary>
+    public string? Files { get; init; }
+    /// <summary>
+    /// Use this image as the storage disk as it is: not made, not deleted after the run (tests
+    /// bring damaged images and restart a storage VM on the disk it crashed with). One storage only.
+    /// </summary>
+    public string? Disk { get; init; }
+    /// <summary>Keep the storage disk at this path after the run (`--keep-disk`); otherwise it is deleted.</summary>
+    public string? KeepDisk { get; init; }
+    /// <summary>Size of a disk the launcher makes; 0: RigDisk.SizeFor(Files).</summary>
+    public long DiskBytes { get; init; }
 
     public IReadOnlyList<RigNode> Nodes()
     {
@@ -86,6 +98,8 @@ public sealed record RigConfig
         if (Programs.Count > 16) throw new ArgumentException("at most 16 programs (the kernels keep 16 boot modules)");
         foreach (var program in Programs)
             if (!File.Exists(program)) throw new ArgumentException($"program not found: {program}");
+        if ((Disk != null || KeepDisk != null) && Storages != 1) throw new ArgumentException("a given or kept disk needs exactly one storage component");
+        if (Files != null && !Directory.Exists(Files)) throw new ArgumentException($"--files: no folder {Files}");
     }
 
     public static RigConfig Load(string path, RigConfig defaults)
@@ -109,6 +123,7 @@ public sealed record RigConfig
                 "memory" => config with { GuestMemory = value },
                 "append" => config with { Append = value },
                 "program" => config with { Programs = [.. config.Programs, value] },
+                "files" => config with { Files = value },
                 _ => throw new ArgumentException($"{path}:{lineNumber}: unknown key '{key}'"),
             };
         }
