@@ -96,8 +96,9 @@ root.Subcommands.Add(rig);
 
 // ---- run ----
 var runTimeout = new Option<int>("--timeout") { Description = "Seconds to wait for every node to answer", DefaultValueFactory = _ => 120 };
-var run = new Command("run", "Build, boot the default rig (or the one the flags describe) and show its cluster table")
-    { processors, memories, storages, config, runTimeout, rigAppend, guestMemory, files, keepDisk };
+var runProgram = new Argument<string[]>("program") { Description = "A static x86-64 Linux executable and its arguments (optional)", Arity = ArgumentArity.ZeroOrMore };
+var run = new Command("run", "Build, boot the default rig and show its cluster table; or run PROGRAM [ARGS...] on it")
+    { runProgram, processors, memories, storages, config, runTimeout, rigAppend, guestMemory, files, keepDisk };
 run.SetAction(async (parse, token) =>
 {
     var rigConfig = new Tessera.Tools.Rig.RigConfig
@@ -108,7 +109,10 @@ run.SetAction(async (parse, token) =>
     };
     if (parse.GetValue(config) is string file) rigConfig = Tessera.Tools.Rig.RigConfig.Load(file, rigConfig);
     if (!await Verbs.BuildAsync(Repo.Kinds, false)) return 1;
-    return await Verbs.RunAsync(rigConfig, parse.GetValue(runTimeout));
+    string[] program = parse.GetValue(runProgram) ?? [];
+    return program.Length > 0
+        ? await Verbs.RunProgramAsync(rigConfig, program, parse.GetValue(runTimeout))
+        : await Verbs.RunAsync(rigConfig, parse.GetValue(runTimeout));
 });
 root.Subcommands.Add(run);
 

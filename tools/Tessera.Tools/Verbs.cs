@@ -138,6 +138,44 @@ public static class Verbs
     }
 
     /// <summary>
+    /// Runs a static Linux executable on a rig: the memory component gets it as a boot module,
+    /// the processor runs it (exec=, argv=, envp= with the host's environment); the program's
+    /// stdout and stderr (the processor's COM2 and COM3) are copied to ours, kernel logs stay in
+    /// out/run/, and the exit code is the program's.
+    /// </summary>
+    public static async Task<int> RunProgramAsync(Rig.RigConfig config, string[] program, int timeoutSeconds)
+    {
+        string path = Path.GetFullPath(program[0]);
+        if (!File.Exists(path)) return Fail($"no such program: {program[0]}");
+        static string Encode(string item)
+        {
+            byte[] bytes = System.Text.Encoding.Latin1.GetBytes(item);
+            var output = new byte[Tessera.Processor.ProgramArguments.EncodedLength(bytes)];
+            int n = Tessera.Processor.ProgramArguments.Encode(bytes, output);
+            return System.Text.Encoding.ASCII.GetString(output, 0, n);
+        }
+        string[] argv = [program[0], .. program.Skip(1)];
+        var envp = Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k is "HOME" or "PATH" or "LANG" or "TERM" or "USER")
+            .Order(StringComparer.Ordinal).Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}").ToArray();
+        string words = $"exec=/{Path.GetFileName(path)} argv={string.Join(',', argv.Select(Encode))}" +
+            (envp.Length > 0 ? $" envp={string.Join(',', envp.Select(Encode))}" : "");
+        config = config with { Programs = [path], ProcessorAppend = (words + " " + config.ProcessorAppend).Trim() };
+        await using var rig = new Rig.RigLauncher(config, Repo.Path("out", "run"));
+        rig.Start();
+        var processor = rig.Vms[0];
+        string? status = await processor.WaitForLineAsync(
+            l => l.StartsWith("process 1 exited with status ", StringComparison.Ordinal) || l.StartsWith("PANIC", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(timeoutSeconds));
+        await processor.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        await rig.StopAsync(sync: false);
+        using (var stdout = Console.OpenStandardOutput()) { byte[] b = File.ReadAllBytes(rig.StdoutPath(rig.Nodes[0])); stdout.Write(b); }
+        using (var stderr = Console.OpenStandardError()) { byte[] b = File.ReadAllBytes(rig.StderrPath(rig.Nodes[0])); stderr.Write(b); }
+        if (status is null || !status.StartsWith("process ", StringComparison.Ordinal))
+            return Fail($"the program did not finish ({status ?? "timed out"}); kernel logs in out/run/");
+        return int.Parse(status["process 1 exited with status ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
     /// Runs a rig until Ctrl-C or the timeout, every VM's serial shown with its name in front.
     /// Exits non-zero when any VM panicked or exited with a failure.
     /// </summary>
