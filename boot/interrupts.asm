@@ -39,24 +39,12 @@ isr_stub_%1:
 %assign vector vector + 1
 %endrep
 
+%include "frame.inc"
+
 FRAME_RIP equ 18 * 8        ; cr2 + 15 registers + vector + error code
 
 isr_common:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    SAVE_GENERAL
     ; CR2 is read here, before any C# runs, so a page-fault handler sees the
     ; address of its own fault even if something on the way faults again.
     mov rax, cr2
@@ -84,21 +72,7 @@ isr_common:
     fxrstor64 [rsp]
     mov rsp, rbx
     add rsp, 8              ; cr2
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    RESTORE_GENERAL
     add rsp, 16             ; vector and error code
     iretq
 

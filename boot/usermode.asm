@@ -42,41 +42,7 @@ FRAME_SIZE   equ 23 * 8
 ; in ring 3.
 SYSRET_RIP_LIMIT equ 0x00007FFFFFFFF000
 
-%macro SAVE_GENERAL 0
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
-%endmacro
-
-%macro RESTORE_GENERAL 0
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
-%endmacro
+%include "frame.inc"
 
 global syscall_entry
 syscall_entry:

@@ -65,13 +65,16 @@ public sealed class KernelBuilder
         string objDir = Repo.Path("obj", "boot");
         Directory.CreateDirectory(objDir);
         var objects = new List<string>();
+        // Shared macros (boot/*.inc) are part of every file's inputs: a change rebuilds them all.
+        string[] includes = Directory.GetFiles(Repo.Path("boot"), "*.inc").Order(StringComparer.Ordinal).ToArray();
+        string includeFlag = "-i" + Repo.Path("boot") + "/";
         foreach (var asm in Directory.GetFiles(Repo.Path("boot"), "*.asm").Order(StringComparer.Ordinal))
         {
             string obj = System.IO.Path.Combine(objDir, System.IO.Path.GetFileNameWithoutExtension(asm) + ".o");
             objects.Add(obj);
-            string hash = Hash([asm], NasmFlags);
+            string hash = Hash([asm, .. includes], NasmFlags);
             await StepAsync("nasm", System.IO.Path.GetFileName(asm), obj, hash, () =>
-                RunAsync(nasm, [.. NasmFlags, asm, "-o", obj]));
+                RunAsync(nasm, [.. NasmFlags, includeFlag, asm, "-o", obj]));
         }
         return objects;
     }
